@@ -1,0 +1,35 @@
+// The configuration file both binaries read: "key = value" lines, '#' starts a comment.
+// Found through --config FILE, else $MDM_CONFIG, else /etc/mdm/mdm.conf.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include "core/log.h"
+#include "core/status.h"
+
+namespace mdm {
+
+struct Config {
+  std::string database;              // libpq connection string
+  std::string socket = "/run/mdm/mdm-fcgi.sock";  // FastCGI socket: a path, or ":PORT" for TCP
+  unsigned socket_mode = 0660;       // permissions of the unix socket (octal in the file)
+  int threads = 4;                   // worker threads, each with its own database connection
+  log::Level log_level = log::Level::kInfo;
+  std::string admin_api_key;         // empty: the admin API answers 401 to everyone
+  std::size_t max_body_bytes = 8 * 1024 * 1024;  // larger request bodies get 413 unread
+  std::string client_cert_sources = "signature";  // which device identities are trusted (see docs)
+
+  std::string source_path;           // the file this came from, for messages
+};
+
+constexpr const char* kDefaultConfigPath = "/etc/mdm/mdm.conf";
+
+// The path to read: the flag if given, else $MDM_CONFIG, else the default.
+std::string ResolveConfigPath(const std::string& flag_value);
+
+// Reads and checks the file. Unknown keys and bad values are errors naming the line.
+Result<Config> LoadConfig(const std::string& path);
+Result<Config> ParseConfig(const std::string& text, const std::string& path_for_messages);
+
+}  // namespace mdm

@@ -1,0 +1,69 @@
+// A request and a response as plain data: what the FastCGI adapter hands to lib and gets back.
+// Tests build these directly, without a web server.
+#pragma once
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace mdm::http {
+
+struct Request {
+  std::string method;       // "GET", "PUT", ...
+  std::string path;         // PATH_INFO below /api-mdm.php, e.g. "/checkin"
+  std::string query;        // QUERY_STRING, undecoded
+  std::map<std::string, std::string> headers;  // lower-case names
+  std::string body;
+  std::string client_cert;  // URL-escaped PEM from nginx ($ssl_client_escaped_cert), if any
+  std::string remote_addr;
+
+  // The header's value, or nullptr. `name` is lower-case.
+  const std::string* header(std::string_view name) const {
+    auto it = headers.find(std::string(name));
+    return it == headers.end() ? nullptr : &it->second;
+  }
+  std::string content_type() const {
+    const std::string* v = header("content-type");
+    return v ? *v : std::string();
+  }
+};
+
+struct Response {
+  int status = 200;
+  std::string content_type;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+
+  // For the log line only; never sent.
+  std::string enrollment_id;
+  std::string reason;
+
+  static Response Text(int status, std::string text, std::string reason = {}) {
+    Response r;
+    r.status = status;
+    r.content_type = "text/plain; charset=utf-8";
+    r.body = std::move(text);
+    if (!r.body.empty() && r.body.back() != '\n') r.body.push_back('\n');
+    if (reason.empty() && status >= 400) reason = r.body.substr(0, r.body.size() - 1);
+    r.reason = std::move(reason);
+    return r;
+  }
+  static Response Empty(int status = 200) {
+    Response r;
+    r.status = status;
+    return r;
+  }
+};
+
+// "200 OK", "404 Not Found", ...: the reason phrase for a status line.
+const char* ReasonPhrase(int status);
+
+// Decodes %XX and '+' (for query strings); false on a malformed escape.
+bool UrlDecode(std::string_view in, std::string* out, bool plus_is_space);
+
+// The value of `key` in a query string ("a=1&b=2"), decoded; false when absent or malformed.
+bool QueryParam(std::string_view query, std::string_view key, std::string* out);
+
+}  // namespace mdm::http

@@ -1,0 +1,46 @@
+#include "service/app.h"
+
+#include <chrono>
+
+#include "core/log.h"
+
+namespace mdm::service {
+
+App::App(Config config) : config_(std::move(config)) {}
+
+http::Response App::Handle(const http::Request& req, store::Database& db) {
+  auto start = std::chrono::steady_clock::now();
+  http::Response res;
+  try {
+    res = Route(req, db);
+  } catch (const pqxx::broken_connection& e) {
+    db.Reset();
+    res = http::Response::Text(503, "the database is not reachable; try again later", e.what());
+  } catch (const std::exception& e) {
+    res = http::Response::Text(500, "internal error", e.what());
+  }
+  double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  log::Line line(res.status >= 500 ? log::Level::kError
+                 : res.status >= 400 ? log::Level::kWarn
+                                     : log::Level::kInfo);
+  line.kv("method", req.method).kv("route", req.path).kv("enrollment", res.enrollment_id)
+      .kv("status", static_cast<long long>(res.status)).kv("ms", ms);
+  if (!res.reason.empty()) line.kv("reason", res.reason);
+  return res;
+}
+
+http::Response App::Route(const http::Request& req, store::Database& db) {
+  const std::string& p = req.path;
+  if (p == "/health") {
+    if (req.method != "GET" && req.method != "HEAD") return http::Response::Text(405, "health answers GET only");
+    return Health(db);
+  }
+  return http::Response::Text(404, "unknown route '" + p + "' below /api-mdm.php");
+}
+
+http::Response App::Health(store::Database& db) {
+  if (db.Ping()) return http::Response::Text(200, "ok");
+  return http::Response::Text(503, "database unavailable");
+}
+
+}  // namespace mdm::service

@@ -1,0 +1,27 @@
+// The device-facing application: routes a Request (paths below /api-mdm.php) to its handler
+// and returns a Response. One App serves all worker threads; each thread brings its own Database.
+#pragma once
+
+#include "config/config.h"
+#include "http/message.h"
+#include "store/database.h"
+
+namespace mdm::service {
+
+class App {
+ public:
+  explicit App(Config config);
+
+  // Handles one request; never throws. Logs one line with route, enrollment, status and time.
+  http::Response Handle(const http::Request& req, store::Database& db);
+
+  const Config& config() const { return config_; }
+
+ private:
+  http::Response Route(const http::Request& req, store::Database& db);
+  http::Response Health(store::Database& db);
+
+  Config config_;
+};
+
+}  // namespace mdm::service

@@ -1,0 +1,35 @@
+#include "store/database.h"
+
+#include "core/log.h"
+
+namespace mdm::store {
+
+Database::Database(std::string conninfo) : conninfo_(std::move(conninfo)) {}
+Database::~Database() = default;
+
+pqxx::connection& Database::connection() {
+  if (conn_ && !conn_->is_open()) conn_.reset();
+  if (!conn_) conn_ = std::make_unique<pqxx::connection>(conninfo_);
+  return *conn_;
+}
+
+void Database::Reset() { conn_.reset(); }
+
+bool Database::Ping() {
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    try {
+      pqxx::nontransaction tx(connection());
+      tx.exec("SELECT 1");
+      return true;
+    } catch (const pqxx::broken_connection& e) {
+      Reset();
+    } catch (const std::exception& e) {
+      log::Warn().kv("event", "db_ping").msg(e.what());
+      Reset();
+      return false;
+    }
+  }
+  return false;
+}
+
+}  // namespace mdm::store

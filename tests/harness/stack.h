@@ -1,0 +1,62 @@
+// The whole server on localhost for integration tests: a private PostgreSQL, migrations applied,
+// mdm-fcgi workers and nginx with a self-signed TLS certificate on a free port.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "http_client.h"
+#include "pg_cluster.h"
+#include "process.h"
+
+namespace mdm::test {
+
+struct StackOptions {
+  std::size_t max_body_bytes = 1024 * 1024;
+  int threads = 4;
+  std::string admin_api_key = "test-admin-key-0123456789";
+  std::string extra_config;  // more "key = value" lines for mdm.conf
+};
+
+class Stack {
+ public:
+  explicit Stack(StackOptions opts = {});
+  ~Stack();
+
+  // https://localhost:PORT/api-mdm.php
+  std::string base_url() const { return base_url_; }
+  const std::string& root() const { return dir_.path(); }
+  const std::string& config_path() const { return config_path_; }
+  PgCluster& pg() { return *pg_; }
+  const std::string& tls_cert() const { return cert_; }
+
+  HttpResponse Get(const std::string& route, const Headers& headers = {});
+  HttpResponse Send(const std::string& method, const std::string& route, const std::string& body,
+                    const Headers& headers = {});
+
+  // Runs mdm-console with this stack's configuration.
+  CommandResult Console(const std::vector<std::string>& args);
+
+  void StartWorkers();
+  void StopWorkers();
+
+  // Stops nginx and the workers and returns what the sanitizers reported in the workers' log
+  // (empty when nothing): a memory error in a worker fails the test run.
+  std::string Shutdown();
+
+ private:
+  TempDir dir_;
+  StackOptions opts_;
+  std::unique_ptr<PgCluster> pg_;
+  std::string config_path_, socket_, cert_, key_, base_url_;
+  Process workers_, nginx_;
+  HttpClient client_;
+};
+
+// The stack shared by the test cases of one test binary, started on first use.
+Stack& SharedStack();
+// Shuts the shared stack down (if it was started); returns 1 when a worker reported a
+// sanitizer finding, after printing it.
+int ShutdownSharedStack();
+
+}  // namespace mdm::test
