@@ -1,0 +1,341 @@
+#include "crypto/crypto.h"
+
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/rsa.h>
+#include <openssl/sha.h>
+#include <openssl/x509v3.h>
+
+#include <cstring>
+#include <stdexcept>
+
+namespace mdm::crypto {
+namespace {
+
+struct BioDeleter { void operator()(BIO* b) const { BIO_free_all(b); } };
+using Bio = std::unique_ptr<BIO, BioDeleter>;
+struct StoreCtxDeleter { void operator()(X509_STORE_CTX* c) const { X509_STORE_CTX_free(c); } };
+struct CertStackDeleter { void operator()(STACK_OF(X509)* s) const { sk_X509_free(s); } };
+struct OwnedCertStackDeleter {
+  void operator()(STACK_OF(X509)* s) const { sk_X509_pop_free(s, X509_free); }
+};
+struct ExtDeleter { void operator()(X509_EXTENSION* e) const { X509_EXTENSION_free(e); } };
+
+Bio MemBio(std::string_view data) {
+  return Bio(BIO_new_mem_buf(data.data(), static_cast<int>(data.size())));
+}
+
+std::string BioContents(BIO* b) {
+  BUF_MEM* mem = nullptr;
+  BIO_get_mem_ptr(b, &mem);
+  return mem ? std::string(mem->data, mem->length) : std::string();
+}
+
+const EVP_MD* DigestByName(const std::string& name) {
+  if (name == "sha1") return EVP_sha1();
+  if (name == "sha256") return EVP_sha256();
+  if (name == "sha384") return EVP_sha384();
+  if (name == "sha512") return EVP_sha512();
+  return nullptr;
+}
+
+bool AddExt(X509* cert, X509* issuer, int nid, const std::string& value) {
+  X509V3_CTX ctx;
+  X509V3_set_ctx_nodb(&ctx);
+  X509V3_set_ctx(&ctx, issuer, cert, nullptr, nullptr, 0);
+  std::unique_ptr<X509_EXTENSION, ExtDeleter> ext(X509V3_EXT_conf_nid(nullptr, &ctx, nid, value.c_str()));
+  return ext && X509_add_ext(cert, ext.get(), -1) == 1;
+}
+
+Result<Cert> MakeCert(X509* issuer_cert, EVP_PKEY* issuer_key, EVP_PKEY* subject_key, const CertRequest& req) {
+  const EVP_MD* md = DigestByName(req.digest);
+  if (!md) return Status::Invalid("unknown digest " + req.digest);
+  Cert cert(X509_new());
+  X509_set_version(cert.get(), 2);
+  // 159-bit random serial: unique without a counter in the database.
+  std::string serial_bytes = RandomBytes(20);
+  serial_bytes[0] &= 0x7f;
+  std::unique_ptr<BIGNUM, decltype(&BN_free)> bn(
+      BN_bin2bn(reinterpret_cast<const unsigned char*>(serial_bytes.data()), 20, nullptr), BN_free);
+  BN_to_ASN1_INTEGER(bn.get(), X509_get_serialNumber(cert.get()));
+  X509_gmtime_adj(X509_getm_notBefore(cert.get()), -3600);  // tolerate clocks an hour behind
+  X509_gmtime_adj(X509_getm_notAfter(cert.get()), static_cast<long>(req.days) * 86400);
+  X509_set_pubkey(cert.get(), subject_key);
+  X509_NAME* name = X509_get_subject_name(cert.get());
+  if (!req.organization.empty())
+    X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8,
+                               reinterpret_cast<const unsigned char*>(req.organization.c_str()), -1, -1, 0);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
+                             reinterpret_cast<const unsigned char*>(req.common_name.c_str()), -1, -1, 0);
+  X509* issuer = issuer_cert ? issuer_cert : cert.get();
+  X509_set_issuer_name(cert.get(), X509_get_subject_name(issuer));
+  bool ok = true;
+  if (req.is_ca) {
+    ok &= AddExt(cert.get(), issuer, NID_basic_constraints, "critical,CA:TRUE,pathlen:0");
+    ok &= AddExt(cert.get(), issuer, NID_key_usage, "critical,keyCertSign,cRLSign,digitalSignature");
+  } else {
+    ok &= AddExt(cert.get(), issuer, NID_basic_constraints, "critical,CA:FALSE");
+    ok &= AddExt(cert.get(), issuer, NID_key_usage, "critical,digitalSignature,keyEncipherment");
+    std::string eku;
+    if (req.client_auth) eku = "clientAuth";
+    if (req.server_auth) eku += eku.empty() ? "serverAuth" : ",serverAuth";
+    if (!eku.empty()) ok &= AddExt(cert.get(), issuer, NID_ext_key_usage, eku);
+  }
+  ok &= AddExt(cert.get(), issuer, NID_subject_key_identifier, "hash");
+  if (issuer_cert) ok &= AddExt(cert.get(), issuer, NID_authority_key_identifier, "keyid:always");
+  if (!req.dns_names.empty()) {
+    std::string san;
+    for (const auto& d : req.dns_names) san += (san.empty() ? "DNS:" : ",DNS:") + d;
+    ok &= AddExt(cert.get(), issuer, NID_subject_alt_name, san);
+  }
+  if (!ok) return Status::Internal("certificate extensions: " + LastError());
+  if (X509_sign(cert.get(), issuer_key, md) <= 0) return Status::Internal("signing the certificate: " + LastError());
+  return cert;
+}
+
+}  // namespace
+
+std::string LastError() {
+  unsigned long e = ERR_get_error();
+  std::string out;
+  while (e != 0) {
+    char buf[256];
+    ERR_error_string_n(e, buf, sizeof buf);
+    if (out.empty()) out = buf;  // the first error is the root cause
+    e = ERR_get_error();
+  }
+  return out.empty() ? "unknown OpenSSL error" : out;
+}
+
+std::string RandomBytes(size_t n) {
+  std::string out(n, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(n)) != 1)
+    throw std::runtime_error("the random number generator failed");
+  return out;
+}
+
+std::string Hex(std::string_view bytes) {
+  static const char* digits = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out.push_back(digits[c >> 4]);
+    out.push_back(digits[c & 15]);
+  }
+  return out;
+}
+
+std::string RandomHex(size_t n_bytes) { return Hex(RandomBytes(n_bytes)); }
+
+std::string NewUuid() {
+  std::string b = RandomBytes(16);
+  b[6] = static_cast<char>((b[6] & 0x0f) | 0x40);
+  b[8] = static_cast<char>((b[8] & 0x3f) | 0x80);
+  std::string h = Hex(b);
+  for (auto& c : h) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" + h.substr(20);
+}
+
+std::string Sha256(std::string_view data) {
+  unsigned char md[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), md);
+  return std::string(reinterpret_cast<char*>(md), sizeof md);
+}
+
+std::string Base64Encode(std::string_view bytes) {
+  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
+  out.resize(static_cast<size_t>(n));
+  return out;
+}
+
+bool Base64Decode(std::string_view text, std::string* out) {
+  std::string clean;
+  clean.reserve(text.size());
+  for (char c : text) {
+    if (c == '\n' || c == '\r' || c == ' ' || c == '\t') continue;
+    bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/' || c == '=';
+    if (!ok) return false;
+    clean.push_back(c);
+  }
+  if (clean.size() % 4 != 0) return false;
+  size_t pad = 0;
+  while (pad < clean.size() && pad < 3 && clean[clean.size() - 1 - pad] == '=') ++pad;
+  if (pad > 2) return false;
+  if (clean.find('=') < clean.size() - pad) return false;
+  out->assign(clean.size() / 4 * 3, '\0');
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out->data()),
+                          reinterpret_cast<const unsigned char*>(clean.data()), static_cast<int>(clean.size()));
+  if (n < 0) return false;
+  out->resize(static_cast<size_t>(n) - pad);
+  return true;
+}
+
+bool ConstantTimeEquals(std::string_view a, std::string_view b) {
+  // Comparing digests hides the lengths as well as the contents.
+  std::string da = Sha256(a), db = Sha256(b);
+  return CRYPTO_memcmp(da.data(), db.data(), da.size()) == 0;
+}
+
+Pkey GenerateRsaKey(int bits) {
+  Pkey key(EVP_RSA_gen(static_cast<unsigned>(bits)));
+  if (!key) throw std::runtime_error("RSA key generation failed: " + LastError());
+  return key;
+}
+
+std::string KeyToPem(EVP_PKEY* key) {
+  Bio b(BIO_new(BIO_s_mem()));
+  PEM_write_bio_PrivateKey(b.get(), key, nullptr, nullptr, 0, nullptr, nullptr);
+  return BioContents(b.get());
+}
+
+std::string CertToPem(X509* cert) {
+  Bio b(BIO_new(BIO_s_mem()));
+  PEM_write_bio_X509(b.get(), cert);
+  return BioContents(b.get());
+}
+
+std::string CertToDer(X509* cert) {
+  unsigned char* der = nullptr;
+  int n = i2d_X509(cert, &der);
+  if (n <= 0) return "";
+  std::string out(reinterpret_cast<char*>(der), static_cast<size_t>(n));
+  OPENSSL_free(der);
+  return out;
+}
+
+Result<Pkey> KeyFromPem(std::string_view pem) {
+  Bio b = MemBio(pem);
+  Pkey key(PEM_read_bio_PrivateKey(b.get(), nullptr, nullptr, nullptr));
+  if (!key) {
+    ERR_clear_error();
+    return Status::Invalid("not a PEM private key");
+  }
+  return key;
+}
+
+Result<Cert> CertFromPem(std::string_view pem) {
+  Bio b = MemBio(pem);
+  Cert c(PEM_read_bio_X509(b.get(), nullptr, nullptr, nullptr));
+  if (!c) {
+    ERR_clear_error();
+    return Status::Invalid("not a PEM certificate");
+  }
+  return c;
+}
+
+Result<Cert> CertFromDer(std::string_view der) {
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
+  Cert c(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
+  if (!c || p != reinterpret_cast<const unsigned char*>(der.data()) + der.size()) {
+    ERR_clear_error();
+    return Status::Invalid("not a DER certificate");
+  }
+  return c;
+}
+
+Result<Cert> CertFromPemOrDer(std::string_view bytes) {
+  if (bytes.find("-----BEGIN") != std::string_view::npos) return CertFromPem(bytes);
+  auto c = CertFromDer(bytes);
+  if (!c.ok()) return Status::Invalid("neither a PEM nor a DER certificate");
+  return c;
+}
+
+Result<Cert> SelfSign(EVP_PKEY* key, const CertRequest& req) { return MakeCert(nullptr, key, key, req); }
+
+Result<Cert> Issue(X509* ca_cert, EVP_PKEY* ca_key, EVP_PKEY* subject_key, const CertRequest& req) {
+  return MakeCert(ca_cert, ca_key, subject_key, req);
+}
+
+bool KeyMatchesCert(EVP_PKEY* key, X509* cert) {
+  bool ok = X509_check_private_key(cert, key) == 1;
+  ERR_clear_error();
+  return ok;
+}
+
+std::string SubjectCommonName(X509* cert) {
+  X509_NAME* name = X509_get_subject_name(cert);
+  int idx = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
+  if (idx < 0) return "";
+  ASN1_STRING* s = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, idx));
+  unsigned char* utf8 = nullptr;
+  int n = ASN1_STRING_to_UTF8(&utf8, s);
+  if (n < 0) return "";
+  std::string out(reinterpret_cast<char*>(utf8), static_cast<size_t>(n));
+  OPENSSL_free(utf8);
+  return out;
+}
+
+std::string CertSha256(X509* cert) { return Sha256(CertToDer(cert)); }
+
+Store MakeStore(const std::vector<X509*>& cas) {
+  Store s(X509_STORE_new());
+  for (X509* c : cas) X509_STORE_add_cert(s.get(), c);
+  return s;
+}
+
+Status VerifyChain(X509_STORE* store, X509* cert, STACK_OF(X509)* untrusted) {
+  std::unique_ptr<X509_STORE_CTX, StoreCtxDeleter> ctx(X509_STORE_CTX_new());
+  if (!ctx || X509_STORE_CTX_init(ctx.get(), store, cert, untrusted) != 1)
+    return Status::Internal("cannot set up certificate verification");
+  X509_STORE_CTX_set_purpose(ctx.get(), X509_PURPOSE_ANY);
+  if (X509_verify_cert(ctx.get()) == 1) return Status::Ok();
+  int err = X509_STORE_CTX_get_error(ctx.get());
+  ERR_clear_error();
+  return Status::Invalid(std::string("certificate not trusted: ") + X509_verify_cert_error_string(err));
+}
+
+Result<Cert> VerifyDetached(std::string_view cms_der, std::string_view content, X509_STORE* store) {
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(cms_der.data());
+  Cms cms(d2i_CMS_ContentInfo(nullptr, &p, static_cast<long>(cms_der.size())));
+  if (!cms) {
+    ERR_clear_error();
+    return Status::Invalid("the signature is not a DER CMS structure");
+  }
+  if (OBJ_obj2nid(CMS_get0_type(cms.get())) != NID_pkcs7_signed)
+    return Status::Invalid("the signature is not a CMS SignedData");
+  if (CMS_get0_content(cms.get()) && *CMS_get0_content(cms.get()))
+    return Status::Invalid("the signature carries content; a detached signature was expected");
+  Bio data = MemBio(content);
+  // The signature is checked here; the chain is checked below with our own purpose rules
+  // (device identities need not carry the S/MIME purpose that CMS_verify would demand).
+  if (CMS_verify(cms.get(), nullptr, nullptr, data.get(), nullptr, CMS_BINARY | CMS_NO_SIGNER_CERT_VERIFY) != 1) {
+    std::string why = LastError();
+    return Status::Invalid("the signature does not verify over the body: " + why);
+  }
+  std::unique_ptr<STACK_OF(X509), CertStackDeleter> signers(CMS_get0_signers(cms.get()));
+  if (!signers || sk_X509_num(signers.get()) != 1) return Status::Invalid("the signature must have exactly one signer");
+  X509* signer = sk_X509_value(signers.get(), 0);
+  // Other certificates in the structure may be intermediates; they are never trusted by themselves.
+  std::unique_ptr<STACK_OF(X509), OwnedCertStackDeleter> carried(CMS_get1_certs(cms.get()));
+  Status chain = VerifyChain(store, signer, carried.get());
+  if (!chain.ok()) return Status::Invalid("the signer " + chain.message());
+  X509_up_ref(signer);
+  return Cert(signer);
+}
+
+Result<std::string> Sign(std::string_view content, X509* cert, EVP_PKEY* key, const SignOptions& opts) {
+  const EVP_MD* md = DigestByName(opts.digest);
+  if (!md) return Status::Invalid("unknown digest " + opts.digest);
+  Bio data = MemBio(content);
+  unsigned flags = CMS_BINARY | CMS_PARTIAL;
+  if (opts.detached) flags |= CMS_DETACHED;
+  if (!opts.signed_attributes) flags |= CMS_NOATTR;
+  Cms cms(CMS_sign(nullptr, nullptr, nullptr, nullptr, flags));
+  if (!cms) return Status::Internal("CMS_sign: " + LastError());
+  if (!CMS_add1_signer(cms.get(), cert, key, md, flags)) return Status::Internal("CMS_add1_signer: " + LastError());
+  if (CMS_final(cms.get(), data.get(), nullptr, flags) != 1) return Status::Internal("CMS_final: " + LastError());
+  unsigned char* der = nullptr;
+  int n = i2d_CMS_ContentInfo(cms.get(), &der);
+  if (n <= 0) return Status::Internal("encoding the signature: " + LastError());
+  std::string out(reinterpret_cast<char*>(der), static_cast<size_t>(n));
+  OPENSSL_free(der);
+  return out;
+}
+
+}  // namespace mdm::crypto

@@ -1,0 +1,91 @@
+// OpenSSL behind RAII: keys, certificates, CMS signatures, digests and randomness.
+// Everything works in memory: no temporary files, no child processes.
+#pragma once
+
+#include <openssl/cms.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+
+namespace mdm::crypto {
+
+struct PkeyDeleter { void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); } };
+struct X509Deleter { void operator()(X509* p) const { X509_free(p); } };
+struct StoreDeleter { void operator()(X509_STORE* p) const { X509_STORE_free(p); } };
+struct CmsDeleter { void operator()(CMS_ContentInfo* p) const { CMS_ContentInfo_free(p); } };
+using Pkey = std::unique_ptr<EVP_PKEY, PkeyDeleter>;
+using Cert = std::unique_ptr<X509, X509Deleter>;
+using Store = std::unique_ptr<X509_STORE, StoreDeleter>;
+using Cms = std::unique_ptr<CMS_ContentInfo, CmsDeleter>;
+
+// --- bytes ---------------------------------------------------------------------------------
+std::string RandomBytes(size_t n);             // from OpenSSL's CSPRNG
+std::string RandomHex(size_t n_bytes);
+std::string NewUuid();                         // random (v4), upper case, as devices write them
+std::string Sha256(std::string_view data);     // raw 32 bytes
+std::string Hex(std::string_view bytes);       // lower case
+std::string Base64Encode(std::string_view bytes);
+// Accepts standard base64 with or without line breaks; false on anything else.
+bool Base64Decode(std::string_view text, std::string* out);
+// Compares in time independent of where the inputs differ (and of their lengths).
+bool ConstantTimeEquals(std::string_view a, std::string_view b);
+
+// --- keys and certificates -----------------------------------------------------------------
+Pkey GenerateRsaKey(int bits = 2048);
+std::string KeyToPem(EVP_PKEY* key);            // unencrypted PKCS#8
+std::string CertToPem(X509* cert);
+std::string CertToDer(X509* cert);
+Result<Pkey> KeyFromPem(std::string_view pem);
+Result<Cert> CertFromPem(std::string_view pem);
+Result<Cert> CertFromDer(std::string_view der);
+// PEM or DER, whichever the bytes are.
+Result<Cert> CertFromPemOrDer(std::string_view bytes);
+
+struct CertRequest {
+  std::string common_name;
+  std::string organization;
+  int days = 365;
+  bool is_ca = false;
+  bool client_auth = false;   // extendedKeyUsage clientAuth (device identities)
+  bool server_auth = false;
+  std::vector<std::string> dns_names;  // subjectAltName
+  std::string digest = "sha256";       // signature digest ("sha1" for tests of old devices)
+};
+
+// A self-signed certificate for `key`.
+Result<Cert> SelfSign(EVP_PKEY* key, const CertRequest& req);
+// A certificate for `subject_key`, issued by the CA.
+Result<Cert> Issue(X509* ca_cert, EVP_PKEY* ca_key, EVP_PKEY* subject_key, const CertRequest& req);
+
+bool KeyMatchesCert(EVP_PKEY* key, X509* cert);
+std::string SubjectCommonName(X509* cert);
+std::string CertSha256(X509* cert);             // raw SHA-256 of the DER
+
+// A trust store holding exactly these CA certificates.
+Store MakeStore(const std::vector<X509*>& cas);
+// Checks that `cert` chains to a CA in `store` (any purpose), with `untrusted` intermediates.
+Status VerifyChain(X509_STORE* store, X509* cert, STACK_OF(X509)* untrusted = nullptr);
+
+// --- CMS -----------------------------------------------------------------------------------
+// Verifies a detached CMS SignedData (DER) over `content`: the signature must be good and its
+// signer certificate (carried inside) must chain to `store`. Returns the signer certificate.
+Result<Cert> VerifyDetached(std::string_view cms_der, std::string_view content, X509_STORE* store);
+
+struct SignOptions {
+  std::string digest = "sha256";  // or "sha1"
+  bool signed_attributes = true;  // signingTime, messageDigest, contentType
+  bool detached = true;
+};
+// A CMS SignedData (DER) over `content`, with the signer certificate inside.
+Result<std::string> Sign(std::string_view content, X509* cert, EVP_PKEY* key, const SignOptions& opts = {});
+
+// The last OpenSSL error as text (and the error queue cleared).
+std::string LastError();
+
+}  // namespace mdm::crypto

@@ -1,0 +1,293 @@
+#include "plist/property_list.h"
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <limits>
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+namespace mdm::plist {
+namespace {
+
+// libplist's readers hand out malloc'd strings.
+struct FreeDeleter {
+  void operator()(char* p) const { std::free(p); }
+};
+
+// Deep nesting would exhaust the stack in the recursive parser and in our walkers.
+constexpr int kMaxDepth = 64;
+
+bool DepthOk(plist_t node, int depth) {
+  if (depth > kMaxDepth) return false;
+  plist_type t = plist_get_node_type(node);
+  if (t == PLIST_ARRAY) {
+    uint32_t n = plist_array_get_size(node);
+    for (uint32_t i = 0; i < n; ++i)
+      if (!DepthOk(plist_array_get_item(node, i), depth + 1)) return false;
+  } else if (t == PLIST_DICT) {
+    plist_dict_iter it = nullptr;
+    plist_dict_new_iter(node, &it);
+    bool ok = true;
+    while (ok) {
+      char* key = nullptr;
+      plist_t v = nullptr;
+      plist_dict_next_item(node, it, &key, &v);
+      std::free(key);
+      if (!v) break;
+      ok = DepthOk(v, depth + 1);
+    }
+    std::free(it);
+    return ok;
+  }
+  return true;
+}
+
+// Nesting depth of an XML document by counting open container tags: checked before parsing,
+// since the parser itself recurses.
+bool XmlDepthOk(std::string_view s) {
+  int depth = 0;
+  for (size_t i = 0; i + 1 < s.size(); ++i) {
+    if (s[i] != '<') continue;
+    std::string_view rest = s.substr(i + 1);
+    if (rest.rfind("dict>", 0) == 0 || rest.rfind("array>", 0) == 0) {
+      if (++depth > kMaxDepth) return false;
+    } else if (rest.rfind("/dict>", 0) == 0 || rest.rfind("/array>", 0) == 0) {
+      --depth;
+    }
+  }
+  return true;
+}
+
+void WriteJson(rapidjson::Writer<rapidjson::StringBuffer>& w, plist_t node);
+
+std::string Base64(std::string_view bytes) {
+  static const char* tbl = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  size_t i = 0;
+  for (; i + 2 < bytes.size(); i += 3) {
+    uint32_t v = (uint8_t(bytes[i]) << 16) | (uint8_t(bytes[i + 1]) << 8) | uint8_t(bytes[i + 2]);
+    out += tbl[v >> 18];
+    out += tbl[(v >> 12) & 63];
+    out += tbl[(v >> 6) & 63];
+    out += tbl[v & 63];
+  }
+  if (i + 1 == bytes.size()) {
+    uint32_t v = uint8_t(bytes[i]) << 16;
+    out += tbl[v >> 18];
+    out += tbl[(v >> 12) & 63];
+    out += "==";
+  } else if (i + 2 == bytes.size()) {
+    uint32_t v = (uint8_t(bytes[i]) << 16) | (uint8_t(bytes[i + 1]) << 8);
+    out += tbl[v >> 18];
+    out += tbl[(v >> 12) & 63];
+    out += tbl[(v >> 6) & 63];
+    out += '=';
+  }
+  return out;
+}
+
+void WriteJson(rapidjson::Writer<rapidjson::StringBuffer>& w, plist_t node) {
+  switch (plist_get_node_type(node)) {
+    case PLIST_BOOLEAN: {
+      uint8_t b = 0;
+      plist_get_bool_val(node, &b);
+      w.Bool(b != 0);
+      break;
+    }
+    case PLIST_UINT: {
+      uint64_t v = 0;
+      plist_get_uint_val(node, &v);
+      w.Int64(static_cast<int64_t>(v));
+      break;
+    }
+    case PLIST_REAL: {
+      double d = 0;
+      plist_get_real_val(node, &d);
+      if (std::isfinite(d)) w.Double(d);
+      else w.Null();
+      break;
+    }
+    case PLIST_STRING: {
+      std::string s = StringValue(node);
+      w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+      break;
+    }
+    case PLIST_DATA: {
+      std::string s = Base64(DataValue(node));
+      w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+      break;
+    }
+    case PLIST_DATE: {
+      int32_t sec = 0, usec = 0;
+      plist_get_date_val(node, &sec, &usec);
+      std::time_t t = static_cast<std::time_t>(sec + kAppleEpochOffset);
+      std::tm tm{};
+      gmtime_r(&t, &tm);
+      char buf[32];
+      std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+      w.String(buf);
+      break;
+    }
+    case PLIST_ARRAY: {
+      w.StartArray();
+      uint32_t n = plist_array_get_size(node);
+      for (uint32_t i = 0; i < n; ++i) WriteJson(w, plist_array_get_item(node, i));
+      w.EndArray();
+      break;
+    }
+    case PLIST_DICT: {
+      w.StartObject();
+      plist_dict_iter it = nullptr;
+      plist_dict_new_iter(node, &it);
+      while (true) {
+        char* key = nullptr;
+        plist_t v = nullptr;
+        plist_dict_next_item(node, it, &key, &v);
+        if (!v) {
+          std::free(key);
+          break;
+        }
+        w.Key(key ? key : "");
+        std::free(key);
+        WriteJson(w, v);
+      }
+      std::free(it);
+      w.EndObject();
+      break;
+    }
+    default:
+      w.Null();
+  }
+}
+
+}  // namespace
+
+Result<Owned> Parse(std::string_view bytes) {
+  if (bytes.empty()) return Status::Invalid("empty body where a property list was expected");
+  if (bytes.size() > std::numeric_limits<uint32_t>::max()) return Status::Invalid("property list too large");
+  bool binary = plist_is_binary(bytes.data(), static_cast<uint32_t>(bytes.size()));
+  if (!binary && !XmlDepthOk(bytes)) return Status::Invalid("property list nested too deeply");
+  plist_t root = nullptr;
+  if (binary) plist_from_bin(bytes.data(), static_cast<uint32_t>(bytes.size()), &root);
+  else plist_from_xml(bytes.data(), static_cast<uint32_t>(bytes.size()), &root);
+  Owned owned(root);
+  if (!root) return Status::Invalid(binary ? "malformed binary property list" : "malformed XML property list");
+  if (!DepthOk(root, 0)) return Status::Invalid("property list nested too deeply");
+  return owned;
+}
+
+Result<Owned> ParseDict(std::string_view bytes) {
+  auto r = Parse(bytes);
+  if (!r.ok()) return r;
+  if (plist_get_node_type(r->get()) != PLIST_DICT)
+    return Status::Invalid("the property list's root is not a dictionary");
+  return r;
+}
+
+std::string ToXml(plist_t node) {
+  char* xml = nullptr;
+  uint32_t len = 0;
+  plist_to_xml(node, &xml, &len);
+  std::string out(xml ? xml : "", len);
+  if (xml) plist_to_xml_free(xml);
+  return out;
+}
+
+plist_t Get(plist_t dict, const char* key) {
+  if (!dict || plist_get_node_type(dict) != PLIST_DICT) return nullptr;
+  return plist_dict_get_item(dict, key);
+}
+
+std::string StringValue(plist_t node) {
+  char* s = nullptr;
+  plist_get_string_val(node, &s);
+  std::unique_ptr<char, FreeDeleter> guard(s);
+  return s ? std::string(s) : std::string();
+}
+
+std::string DataValue(plist_t node) {
+  char* d = nullptr;
+  uint64_t len = 0;
+  plist_get_data_val(node, &d, &len);
+  std::unique_ptr<char, FreeDeleter> guard(d);
+  return d ? std::string(d, static_cast<size_t>(len)) : std::string();
+}
+
+std::optional<std::string> GetString(plist_t dict, const char* key) {
+  plist_t n = Get(dict, key);
+  if (!n || plist_get_node_type(n) != PLIST_STRING) return std::nullopt;
+  return StringValue(n);
+}
+
+std::optional<std::string> GetData(plist_t dict, const char* key) {
+  plist_t n = Get(dict, key);
+  if (!n || plist_get_node_type(n) != PLIST_DATA) return std::nullopt;
+  return DataValue(n);
+}
+
+std::optional<bool> GetBool(plist_t dict, const char* key) {
+  plist_t n = Get(dict, key);
+  if (!n || plist_get_node_type(n) != PLIST_BOOLEAN) return std::nullopt;
+  uint8_t b = 0;
+  plist_get_bool_val(n, &b);
+  return b != 0;
+}
+
+std::optional<int64_t> GetInt(plist_t dict, const char* key) {
+  plist_t n = Get(dict, key);
+  if (!n || plist_get_node_type(n) != PLIST_UINT) return std::nullopt;
+  uint64_t v = 0;
+  plist_get_uint_val(n, &v);
+  return static_cast<int64_t>(v);
+}
+
+std::optional<double> GetReal(plist_t dict, const char* key) {
+  plist_t n = Get(dict, key);
+  if (!n) return std::nullopt;
+  if (plist_get_node_type(n) == PLIST_REAL) {
+    double d = 0;
+    plist_get_real_val(n, &d);
+    return d;
+  }
+  if (plist_get_node_type(n) == PLIST_UINT) {
+    uint64_t v = 0;
+    plist_get_uint_val(n, &v);
+    return static_cast<double>(static_cast<int64_t>(v));
+  }
+  return std::nullopt;
+}
+
+plist_t NewString(std::string_view v) { return plist_new_string(std::string(v).c_str()); }
+plist_t NewData(std::string_view b) { return plist_new_data(b.data(), b.size()); }
+void Set(plist_t dict, const char* key, plist_t value) { plist_dict_set_item(dict, key, value); }
+void SetString(plist_t dict, const char* key, std::string_view v) { Set(dict, key, NewString(v)); }
+void SetData(plist_t dict, const char* key, std::string_view b) { Set(dict, key, NewData(b)); }
+void SetBool(plist_t dict, const char* key, bool v) { Set(dict, key, plist_new_bool(v ? 1 : 0)); }
+void SetInt(plist_t dict, const char* key, int64_t v) { Set(dict, key, plist_new_uint(static_cast<uint64_t>(v))); }
+
+std::string ToJson(plist_t node) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  WriteJson(w, node);
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+const char* TypeName(plist_type t) {
+  switch (t) {
+    case PLIST_BOOLEAN: return "boolean";
+    case PLIST_UINT: return "integer";
+    case PLIST_REAL: return "real";
+    case PLIST_STRING: return "string";
+    case PLIST_ARRAY: return "array";
+    case PLIST_DICT: return "dictionary";
+    case PLIST_DATE: return "date";
+    case PLIST_DATA: return "data";
+    default: return "unknown";
+  }
+}
+
+}  // namespace mdm::plist
