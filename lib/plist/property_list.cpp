@@ -151,8 +151,9 @@ void WriteJson(rapidjson::Writer<rapidjson::StringBuffer>& w, plist_t node) {
           std::free(key);
           break;
         }
-        w.Key(key ? key : "");
+        std::string k = ValidUtf8(key ? key : "");
         std::free(key);
+        w.Key(k.data(), static_cast<rapidjson::SizeType>(k.size()));
         WriteJson(w, v);
       }
       std::free(it);
@@ -206,7 +207,35 @@ std::string StringValue(plist_t node) {
   char* s = nullptr;
   plist_get_string_val(node, &s);
   std::unique_ptr<char, FreeDeleter> guard(s);
-  return s ? std::string(s) : std::string();
+  return s ? ValidUtf8(s) : std::string();
+}
+
+std::string ValidUtf8(std::string_view in) {
+  std::string out;
+  out.reserve(in.size());
+  size_t i = 0;
+  while (i < in.size()) {
+    unsigned char c = static_cast<unsigned char>(in[i]);
+    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+    bool ok = len > 0 && i + len <= in.size();
+    uint32_t cp = len == 1 ? c : len == 2 ? (c & 0x1f) : len == 3 ? (c & 0x0f) : (c & 0x07);
+    for (size_t k = 1; ok && k < len; ++k) {
+      unsigned char cc = static_cast<unsigned char>(in[i + k]);
+      ok = (cc >> 6) == 0x2;
+      cp = (cp << 6) | (cc & 0x3f);
+    }
+    // Overlong forms, surrogates and values past U+10FFFF are as invalid as broken bytes.
+    if (ok) ok = !((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+                   (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff);
+    if (!ok) {
+      out += "\xEF\xBF\xBD";  // U+FFFD
+      ++i;
+      continue;
+    }
+    if (cp != 0) out.append(in.substr(i, len));  // NUL cannot be stored in PostgreSQL text
+    i += len;
+  }
+  return out;
 }
 
 std::string DataValue(plist_t node) {

@@ -37,8 +37,10 @@ std::optional<bool> GetBool(plist_t dict, const char* key);
 std::optional<int64_t> GetInt(plist_t dict, const char* key);
 std::optional<double> GetReal(plist_t dict, const char* key);  // reals and integers
 
-// Node value readers (the node must be of the type).
+// Node value readers (the node must be of the type). Strings come back as valid UTF-8 without
+// NUL characters (invalid bytes become U+FFFD), so device input is always storable text.
 std::string StringValue(plist_t node);
+std::string ValidUtf8(std::string_view bytes);
 std::string DataValue(plist_t node);
 
 // Builders that take ownership of the value node.

@@ -1,0 +1,69 @@
+#include "service/device_auth.h"
+
+#include <sstream>
+
+#include "enroll/device_ca.h"
+
+namespace mdm::service {
+
+DeviceAuthenticator::DeviceAuthenticator(const Config& config) {
+  std::istringstream words(config.client_cert_sources);
+  std::string w;
+  while (std::getline(words, w, ',')) {
+    w.erase(0, w.find_first_not_of(' '));
+    w.erase(w.find_last_not_of(' ') + 1);
+    if (w == "signature") use_signature_ = true;
+    if (w == "nginx") use_nginx_ = true;
+    if (w == "header") use_header_ = true;
+  }
+}
+
+X509_STORE* DeviceAuthenticator::TrustStore(pqxx::connection& conn) {
+  // Loaded once per process: the CA does not change while workers run.
+  std::call_once(store_once_, [&] {
+    crypto::Cert ca = enroll::LoadDeviceCaCert(conn);
+    store_ = crypto::MakeStore({ca.get()});
+  });
+  return store_.get();
+}
+
+Result<std::string> DeviceAuthenticator::FromCertificate(crypto::Cert cert, X509_STORE* store) {
+  Status chain = crypto::VerifyChain(store, cert.get());
+  if (!chain.ok()) return Status::Invalid("client certificate " + chain.message());
+  return crypto::CertSha256(cert.get());
+}
+
+Result<std::string> DeviceAuthenticator::Authenticate(const http::Request& req, pqxx::connection& conn) {
+  X509_STORE* store = TrustStore(conn);
+  if (use_signature_) {
+    if (const std::string* sig = req.header("mdm-signature"); sig && !sig->empty()) {
+      std::string der;
+      if (!crypto::Base64Decode(*sig, &der)) return Status::Invalid("Mdm-Signature is not base64");
+      auto signer = crypto::VerifyDetached(der, req.body, store);
+      if (!signer.ok()) return Status::Invalid("Mdm-Signature: " + signer.status().message());
+      return crypto::CertSha256(signer->get());
+    }
+  }
+  if (use_nginx_ && !req.client_cert.empty()) {
+    std::string pem;
+    if (!http::UrlDecode(req.client_cert, &pem, false)) return Status::Invalid("malformed client certificate param");
+    auto cert = crypto::CertFromPem(pem);
+    if (!cert.ok()) return Status::Invalid("the TLS client certificate is not a PEM certificate");
+    return FromCertificate(std::move(cert).value(), store);
+  }
+  if (use_header_) {
+    if (const std::string* h = req.header("client-cert"); h && !h->empty()) {
+      // RFC 9440: a byte sequence, ":base64-DER:".
+      std::string v = *h;
+      if (v.size() < 2 || v.front() != ':' || v.back() != ':') return Status::Invalid("malformed Client-Cert header");
+      std::string der;
+      if (!crypto::Base64Decode(v.substr(1, v.size() - 2), &der)) return Status::Invalid("malformed Client-Cert header");
+      auto cert = crypto::CertFromDer(der);
+      if (!cert.ok()) return Status::Invalid("the Client-Cert header holds no certificate");
+      return FromCertificate(std::move(cert).value(), store);
+    }
+  }
+  return Status::Invalid("no device identity: the request has no Mdm-Signature (or trusted client certificate)");
+}
+
+}  // namespace mdm::service

@@ -1,0 +1,35 @@
+// Device authentication: which identity certificate a request comes with, and that our device
+// CA issued it. The binding of that certificate to an enrollment is checked by the handlers.
+#pragma once
+
+#include <mutex>
+#include <string>
+
+#include <pqxx/pqxx>
+
+#include "config/config.h"
+#include "core/status.h"
+#include "crypto/crypto.h"
+#include "http/message.h"
+
+namespace mdm::service {
+
+class DeviceAuthenticator {
+ public:
+  explicit DeviceAuthenticator(const Config& config);
+
+  // The SHA-256 of the DER identity certificate the request is signed with (Mdm-Signature) or
+  // presented by (nginx's client certificate, RFC 9440 Client-Cert), as trusted by the
+  // configuration. kInvalid when there is none, or it does not verify or chain to the device CA.
+  Result<std::string> Authenticate(const http::Request& req, pqxx::connection& conn);
+
+ private:
+  X509_STORE* TrustStore(pqxx::connection& conn);
+  Result<std::string> FromCertificate(crypto::Cert cert, X509_STORE* store);
+
+  bool use_signature_ = false, use_nginx_ = false, use_header_ = false;
+  std::once_flag store_once_;
+  crypto::Store store_;
+};
+
+}  // namespace mdm::service

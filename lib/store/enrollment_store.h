@@ -1,0 +1,52 @@
+// Devices and their enrollments: what check-in messages change.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include <pqxx/pqxx>
+
+#include "core/status.h"
+#include "protocol/messages.h"
+
+namespace mdm::store {
+
+// What authentication needs to know about the enrollment a message names.
+struct EnrollmentAuth {
+  bool exists = false;          // the enrollment row
+  std::string status;           // pending, enrolled, checked-out, removed
+  bool device_exists = false;   // the device channel's row (for user channels)
+  std::string device_status;
+  std::optional<std::string> bound_sha256;  // the device channel's certificate binding
+};
+
+EnrollmentAuth LookupAuth(pqxx::transaction_base& tx, const protocol::EnrollmentRef& who);
+
+// Authenticate: the device and its device-channel enrollment, bound to `cert_sha256`.
+// Refused (kConflict) when that certificate is bound to another device.
+struct AuthenticateFields {
+  std::string topic;
+  std::optional<std::string> serial_number, product_name, model, model_name, device_name, os_version,
+      build_version, imei, meid, udid;
+};
+Status RecordAuthenticate(pqxx::transaction_base& tx, const protocol::EnrollmentRef& who,
+                          const AuthenticateFields& f, const std::string& cert_sha256);
+
+struct TokenUpdateFields {
+  std::string topic;
+  std::string token;       // raw bytes
+  std::string push_magic;
+  std::optional<std::string> unlock_token;
+  bool awaiting_configuration = false;
+};
+// Returns the update count afterwards (1 means "newly enrolled").
+int RecordTokenUpdate(pqxx::transaction_base& tx, const protocol::EnrollmentRef& who, const TokenUpdateFields& f);
+
+// CheckOut of the device channel also checks out its user channels.
+void RecordCheckOut(pqxx::transaction_base& tx, const protocol::EnrollmentRef& who);
+
+void SetBootstrapToken(pqxx::transaction_base& tx, const std::string& device_id,
+                       const std::optional<std::string>& token);
+std::optional<std::string> GetBootstrapToken(pqxx::transaction_base& tx, const std::string& device_id);
+
+}  // namespace mdm::store

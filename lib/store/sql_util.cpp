@@ -1,0 +1,17 @@
+#include "store/sql_util.h"
+
+#include "crypto/crypto.h"
+
+namespace mdm::store {
+
+std::optional<std::string> HexParam(const std::optional<std::string>& bytes) {
+  if (!bytes) return std::nullopt;
+  return crypto::Hex(*bytes);
+}
+
+std::optional<std::string> Bytes(const pqxx::field& f) {
+  if (f.is_null()) return std::nullopt;
+  return pqxx::binarystring(f).str();
+}
+
+}  // namespace mdm::store
