@@ -5,6 +5,8 @@ namespace mdm::cli {
 
 int RunMigrate(Context& ctx);
 int RunHealth(Context& ctx);
+int RunCommandSend(Context& ctx);
+int RunDevice(Context& ctx);
 
 const std::vector<Verb>& Verbs() {
   static const std::vector<Verb> verbs = {
@@ -18,6 +20,28 @@ const std::vector<Verb>& Verbs() {
        "  Loads the configuration, connects to PostgreSQL and prints the schema version.\n"
        "  Exit status 0 when all is well, 1 otherwise.\n",
        RunHealth},
+      {"device", "list devices, or show one device's inventory, enrollments and queue",
+       "usage: mdm-console device list [--json]\n"
+       "       mdm-console device show <id> [--json]\n"
+       "  list: every device with serial, name, model, OS, enrollment status, last contact and the\n"
+       "  number of commands waiting. show: identifiers, inventory, enrollments (device and user\n"
+       "  channels), the queue and recent results, installed profiles, apps and certificates.\n"
+       "  <id> is the device's UDID (or EnrollmentID for User Enrollment).\n",
+       RunDevice},
+      {"command", "queue an MDM command for one or more enrollments",
+       "usage: mdm-console command send <enrollment-id>... <RequestType> [key=value ...]\n"
+       "       mdm-console command send <enrollment-id>... --plist FILE [--force]\n"
+       "  Queues one command for every enrollment named, in one transaction, and prints its\n"
+       "  CommandUUID. The command is checked against Apple's schema first: RequestType known,\n"
+       "  required keys present, value types right, channel allowed.\n"
+       "  key=value is typed by the schema: numbers, true/false, data as base64 or @FILE, dates as\n"
+       "  2026-01-02T03:04:05Z, arrays as a comma list (Queries=DeviceName,OSVersion).\n"
+       "  --plist FILE   the Command dictionary (RequestType and its keys) as a plist file\n"
+       "  --force        queue it even when the schema check fails (with --plist)\n"
+       "  --priority N   higher first (-100..100, default 0); equal priorities go first in, first out\n"
+       "  --no-push      do not wake the devices now (they get it at their next check-in)\n"
+       "  Example: mdm-console command send 0000-UDID DeviceLock Message='Call IT'\n",
+       RunCommandSend},
   };
   return verbs;
 }

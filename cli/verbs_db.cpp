@@ -1,6 +1,7 @@
 #include <cstdio>
 
 #include "console.h"
+#include "enroll/device_ca.h"
 #include "store/migrate.h"
 
 namespace mdm::cli {
@@ -10,6 +11,8 @@ int RunMigrate(Context& ctx) {
   auto report = store::Migrate(ctx.db().connection());
   if (!report.ok()) return Fail(report.status().message());
   for (const auto& m : report->applied) std::printf("applied %04d %s\n", m.version, m.name.c_str());
+  // The device CA exists from the first migrate on, so workers and profiles agree on it.
+  enroll::LoadOrCreateDeviceCa(ctx.db().connection());
   std::printf("schema at version %d (%zu applied now)\n", report->current_version, report->applied.size());
   return 0;
 }

@@ -94,7 +94,7 @@ CREATE TABLE command_queue (
   sent_count     integer NOT NULL DEFAULT 0,
   last_sent_at   timestamptz,
   not_now_count  integer NOT NULL DEFAULT 0,
-  result         bytea,                -- the device's whole report, as sent
+  result         jsonb,                -- the device's whole report (data as base64)
   error_chain    jsonb,
   result_at      timestamptz,
   created_at     timestamptz NOT NULL DEFAULT now(),

@@ -1,5 +1,7 @@
 #include "protocol/command_schema.h"
 
+#include <rapidjson/document.h>
+
 #include <openssl/evp.h>
 
 #include <algorithm>
@@ -14,6 +16,8 @@
 #include <limits>
 #include <memory>
 #include <optional>
+
+#include "crypto/crypto.h"
 
 namespace mdm::protocol {
 namespace {
@@ -141,21 +145,8 @@ bool ConsoleTypable(const KeySpec& key) {
 }
 
 Result<std::string> DecodeBase64(std::string_view text) {
-  size_t pad = text.size() - (text.find_last_not_of('=') + 1);
-  constexpr std::string_view kAlphabet =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  // EVP_DecodeBlock takes '=' anywhere and counts padding as zero bytes: check and trim here.
-  if (text.size() % 4 != 0 || pad > 2 ||
-      text.find_first_not_of(kAlphabet) < text.size() - pad ||
-      text.size() > static_cast<size_t>(std::numeric_limits<int>::max())) {
-    return Status::Invalid("must be base64 or @FILE");
-  }
-  std::string bytes(text.size() / 4 * 3, '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(bytes.data()),
-                          reinterpret_cast<const unsigned char*>(text.data()),
-                          static_cast<int>(text.size()));
-  if (n < 0) return Status::Invalid("must be base64 or @FILE");
-  bytes.resize(static_cast<size_t>(n) - pad);
+  std::string bytes;
+  if (!crypto::Base64Decode(text, &bytes)) return Status::Invalid("must be base64 or @FILE");
   return bytes;
 }
 
@@ -259,7 +250,71 @@ Result<plist::Owned> ParseValue(const KeySpec& key, std::string_view text) {
   }
 }
 
+// A JSON value as a plist, typed by `spec` where the schema knows the key: strings become data
+// (base64) or dates where it says so. Never reads files: this serves the admin API.
+Result<plist::Owned> FromJson(const rapidjson::Value& v, const KeySpec* spec, const std::string& path) {
+  ValueType want = spec ? spec->type : ValueType::kAny;
+  if (v.IsString()) {
+    std::string_view text(v.GetString(), v.GetStringLength());
+    if (want == ValueType::kData) {
+      std::string bytes;
+      if (!crypto::Base64Decode(text, &bytes)) return Status::Invalid("key '" + path + "' must be base64 data");
+      return plist::Owned(plist::NewData(bytes));
+    }
+    if (want == ValueType::kDate) {
+      auto seconds = ParseDate(text);
+      if (!seconds) return Status::Invalid("key '" + path + "' must be a UTC date like 2026-01-02T03:04:05Z");
+      return plist::Owned(plist_new_date(*seconds, 0));
+    }
+    return plist::Owned(plist::NewString(text));
+  }
+  if (v.IsBool()) return plist::Owned(plist_new_bool(v.GetBool() ? 1 : 0));
+  if (v.IsInt64() && want != ValueType::kReal) return plist::Owned(plist_new_uint(static_cast<uint64_t>(v.GetInt64())));
+  if (v.IsNumber()) return plist::Owned(plist_new_real(v.GetDouble()));
+  if (v.IsArray()) {
+    const KeySpec* element = spec && spec->type == ValueType::kArray && spec->subkeys.size() == 1 ? &spec->subkeys[0] : nullptr;
+    plist::Owned array(plist_new_array());
+    for (rapidjson::SizeType i = 0; i < v.Size(); ++i) {
+      auto item = FromJson(v[i], element, path + "[" + std::to_string(i) + "]");
+      if (!item.ok()) return item.status();
+      plist_array_append_item(array.get(), item->release());
+    }
+    return array;
+  }
+  if (v.IsObject()) {
+    plist::Owned dict(plist_new_dict());
+    std::span<const KeySpec> keys = spec && spec->type == ValueType::kDictionary ? spec->subkeys : std::span<const KeySpec>();
+    for (auto m = v.MemberBegin(); m != v.MemberEnd(); ++m) {
+      std::string name(m->name.GetString(), m->name.GetStringLength());
+      auto it = std::ranges::find(keys, std::string_view(name), &KeySpec::name);
+      auto item = FromJson(m->value, it == keys.end() ? nullptr : &*it, path.empty() ? name : path + "." + name);
+      if (!item.ok()) return item.status();
+      plist::Set(dict.get(), name.c_str(), item->release());
+    }
+    return dict;
+  }
+  return Status::Invalid("key '" + path + "' is null; leave it out instead");
+}
+
 }  // namespace
+
+Result<plist::Owned> CommandFromJson(std::string_view request_type, const rapidjson::Value& parameters) {
+  const CommandSpec* spec = FindCommand(request_type);
+  const std::string name(request_type);
+  if (!spec) return Status::Invalid("unknown RequestType '" + name + "'");
+  if (!parameters.IsObject()) return Status::Invalid(name + ": parameters must be a JSON object");
+  plist::Owned command(plist_new_dict());
+  for (auto m = parameters.MemberBegin(); m != parameters.MemberEnd(); ++m) {
+    std::string key(m->name.GetString(), m->name.GetStringLength());
+    if (key == "RequestType") continue;
+    auto it = std::ranges::find(spec->keys, std::string_view(key), &KeySpec::name);
+    auto value = FromJson(m->value, it == spec->keys.end() ? nullptr : &*it, key);
+    if (!value.ok()) return Status::Invalid(name + ": " + value.status().message());
+    plist::Set(command.get(), key.c_str(), value->release());
+  }
+  plist::SetString(command.get(), "RequestType", request_type);
+  return command;
+}
 
 const CommandSpec* FindCommand(std::string_view request_type) {
   auto it = std::ranges::lower_bound(kCommands, request_type, {}, &CommandSpec::request_type);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <plist/plist.h>
+#include <rapidjson/fwd.h>
 
 #include <span>
 #include <string>
@@ -55,5 +56,10 @@ Status ValidateCommand(plist_t command, Channel channel);
 // passed ValidateCommand.
 Result<plist::Owned> BuildCommand(std::string_view request_type,
                                   const std::vector<std::string>& key_values, Channel channel);
+
+// Builds a Command dictionary from the admin API's JSON parameters: JSON strings become data
+// (base64) or dates (ISO-8601 UTC) where the schema says so; the rest maps by JSON type. Not
+// validated here: EnqueueCommand checks it against the target enrollments' channels.
+Result<plist::Owned> CommandFromJson(std::string_view request_type, const rapidjson::Value& parameters);
 
 }  // namespace mdm::protocol

@@ -6,7 +6,8 @@
 
 namespace mdm::service {
 
-App::App(Config config) : config_(std::move(config)) {}
+App::App(Config config)
+    : config_(std::move(config)), auth_(config_), checkin_(auth_), commands_(auth_), admin_(config_) {}
 
 http::Response App::Handle(const http::Request& req, store::Database& db) {
   auto start = std::chrono::steady_clock::now();
@@ -35,6 +36,9 @@ http::Response App::Route(const http::Request& req, store::Database& db) {
     if (req.method != "GET" && req.method != "HEAD") return http::Response::Text(405, "health answers GET only");
     return Health(db);
   }
+  if (p == "/checkin") return checkin_.Handle(req, db.connection());
+  if (p == "/mdm") return commands_.Handle(req, db.connection());
+  if (p.rfind("/v1/", 0) == 0) return admin_.Handle(req, p.substr(3), db.connection());
   return http::Response::Text(404, "unknown route '" + p + "' below /api-mdm.php");
 }
 

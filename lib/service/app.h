@@ -4,6 +4,10 @@
 
 #include "config/config.h"
 #include "http/message.h"
+#include "service/admin_api.h"
+#include "service/checkin_service.h"
+#include "service/command_service.h"
+#include "service/device_auth.h"
 #include "store/database.h"
 
 namespace mdm::service {
@@ -22,6 +26,10 @@ class App {
   http::Response Health(store::Database& db);
 
   Config config_;
+  DeviceAuthenticator auth_;
+  CheckinService checkin_;
+  CommandService commands_;
+  AdminApi admin_;
 };
 
 }  // namespace mdm::service

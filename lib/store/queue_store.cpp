@@ -39,16 +39,16 @@ IdleOutcome Idle(pqxx::transaction_base& tx, const std::string& enrollment_id, c
 
 std::optional<std::string> RecordResult(pqxx::transaction_base& tx, const std::string& enrollment_id,
                                         const std::string& command_uuid, const std::string& status,
-                                        const std::string& report_xml, const std::string& error_chain_json) {
+                                        const std::string& report_json, const std::string& error_chain_json) {
   auto r = Exec(tx, "queue_record",
-                "UPDATE command_queue q SET status = $3, result = decode($4, 'hex'), "
+                "UPDATE command_queue q SET status = $3, result = $4::jsonb, "
                 "  error_chain = $5::jsonb, result_at = now(), "
                 "  not_now_count = q.not_now_count + CASE WHEN $3 = 'NotNow' THEN 1 ELSE 0 END "
                 "FROM commands c "
                 "WHERE q.enrollment_id = $1 AND q.command_uuid = $2 AND c.command_uuid = q.command_uuid "
                 "  AND q.status IN ('Pending', 'NotNow') "
                 "RETURNING c.request_type",
-                enrollment_id, command_uuid, status, *HexParam(report_xml), NullIfEmpty(error_chain_json));
+                enrollment_id, command_uuid, status, report_json, NullIfEmpty(error_chain_json));
   if (r.empty()) return std::nullopt;
   return r[0][0].as<std::string>();
 }
@@ -73,18 +73,7 @@ std::optional<NextCommand> Next(pqxx::transaction_base& tx, const std::string& e
 
 Status Enqueue(pqxx::transaction_base& tx, const EnqueueRequest& req) {
   if (req.enrollment_ids.empty()) return Status::Invalid("no enrollment IDs given");
-  // Postgres array literal of the IDs, passed as one parameter.
-  std::string ids = "{";
-  for (size_t i = 0; i < req.enrollment_ids.size(); ++i) {
-    if (i) ids += ',';
-    ids += '"';
-    for (char c : req.enrollment_ids[i]) {
-      if (c == '"' || c == '\\') ids += '\\';
-      ids += c;
-    }
-    ids += '"';
-  }
-  ids += '}';
+  std::string ids = TextArray(req.enrollment_ids);
   auto bad = Exec(tx, "queue_enqueue_check",
                   "SELECT i.id, e.status FROM unnest($1::text[]) AS i(id) "
                   "LEFT JOIN enrollments e ON e.id = i.id "
@@ -107,7 +96,7 @@ Status Enqueue(pqxx::transaction_base& tx, const EnqueueRequest& req) {
        req.command_uuid, req.request_type, *HexParam(req.body), req.source);
   Exec(tx, "queue_enqueue_targets",
        "INSERT INTO command_queue (enrollment_id, command_uuid, priority) "
-       "SELECT DISTINCT i.id, $2, $3 FROM unnest($1::text[]) AS i(id)",
+       "SELECT DISTINCT i.id, $2::text, $3::smallint FROM unnest($1::text[]) AS i(id)",
        ids, req.command_uuid, req.priority);
   return Status::Ok();
 }

@@ -32,7 +32,7 @@ IdleOutcome Idle(pqxx::transaction_base& tx, const std::string& enrollment_id, c
 // Returns the command's RequestType, or nullopt when this enrollment has no such pending command.
 std::optional<std::string> RecordResult(pqxx::transaction_base& tx, const std::string& enrollment_id,
                                         const std::string& command_uuid, const std::string& status,
-                                        const std::string& report_xml, const std::string& error_chain_json);
+                                        const std::string& report_json, const std::string& error_chain_json);
 
 // The next command to deliver, skipping `exclude_uuid`, and every NotNow command when
 // `skip_not_now` (the answer to a NotNow must not hand back what the device just deferred).

@@ -9,6 +9,21 @@ std::optional<std::string> HexParam(const std::optional<std::string>& bytes) {
   return crypto::Hex(*bytes);
 }
 
+std::string TextArray(const std::vector<std::string>& items) {
+  std::string out = "{";
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i) out += ',';
+    out += '"';
+    for (char c : items[i]) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  out += '}';
+  return out;
+}
+
 std::optional<std::string> Bytes(const pqxx::field& f) {
   if (f.is_null()) return std::nullopt;
   return pqxx::binarystring(f).str();

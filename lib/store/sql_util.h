@@ -3,6 +3,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <pqxx/pqxx>
 
@@ -20,6 +21,9 @@ pqxx::result Exec(pqxx::transaction_base& tx, const char* name, const char* sql,
 inline const char* Nullable(const std::optional<std::string>& v) { return v ? v->c_str() : nullptr; }
 
 inline const char* NullIfEmpty(const std::string& v) { return v.empty() ? nullptr : v.c_str(); }
+
+// A PostgreSQL array literal of the strings, for one `$n::text[]` parameter.
+std::string TextArray(const std::vector<std::string>& items);
 
 // bytea values travel as hex text (decoded in SQL with decode($n, 'hex')), so NULL stays easy.
 std::optional<std::string> HexParam(const std::optional<std::string>& bytes);

@@ -1,5 +1,7 @@
 #include "stack.h"
 
+#include "store/settings.h"
+
 #include <sys/stat.h>
 
 #include <chrono>
@@ -40,6 +42,7 @@ Stack::Stack(StackOptions opts) : opts_(std::move(opts)) {
 
   auto m = Console({"migrate"});
   if (m.exit_code != 0) throw std::runtime_error("mdm-console migrate failed:\n" + m.output);
+  SetSetting(store::setting::kPushTopic, kTopic);
 
   // TLS certificate for nginx (localhost), made with the openssl tool.
   std::string ng = root + "/nginx";
@@ -95,6 +98,25 @@ void Stack::StartWorkers() {
 }
 
 void Stack::StopWorkers() { workers_.Stop(); }
+
+std::unique_ptr<pqxx::connection> Stack::Connect() const { return std::make_unique<pqxx::connection>(pg_->conninfo()); }
+
+enroll::DeviceCa Stack::DeviceCa() const { return enroll::LoadOrCreateDeviceCa(*Connect()); }
+
+void Stack::SetSetting(const std::string& name, const std::string& value) const {
+  auto c = Connect();
+  pqxx::work tx(*c);
+  store::SetSetting(tx, name, value);
+  tx.commit();
+}
+
+std::string Stack::Query(const std::string& sql) const {
+  auto c = Connect();
+  pqxx::nontransaction tx(*c);
+  auto r = tx.exec(sql);
+  if (r.empty() || r[0][0].is_null()) return "";
+  return r[0][0].as<std::string>();
+}
 
 HttpResponse Stack::Get(const std::string& route, const Headers& headers) {
   return client_.Request("GET", base_url_ + route, "", headers);

@@ -5,6 +5,9 @@
 #include <memory>
 #include <string>
 
+#include <pqxx/pqxx>
+
+#include "enroll/device_ca.h"
 #include "http_client.h"
 #include "pg_cluster.h"
 #include "process.h"
@@ -36,6 +39,15 @@ class Stack {
 
   // Runs mdm-console with this stack's configuration.
   CommandResult Console(const std::vector<std::string>& args);
+
+  // A new connection to the stack's database.
+  std::unique_ptr<pqxx::connection> Connect() const;
+  enroll::DeviceCa DeviceCa() const;
+  void SetSetting(const std::string& name, const std::string& value) const;
+  // Runs one SQL query and returns the first column of the first row as text ("" if none/NULL).
+  std::string Query(const std::string& sql) const;
+  // The push topic the harness configures.
+  static constexpr const char* kTopic = "com.apple.mgmt.External.11111111-2222-3333-4444-555555555555";
 
   void StartWorkers();
   void StopWorkers();

@@ -1,0 +1,116 @@
+#include <cstdio>
+#include <string>
+
+#include <rapidjson/document.h>
+
+#include "console.h"
+#include "store/device_reads.h"
+
+namespace mdm::cli {
+namespace {
+
+std::string Str(const rapidjson::Value& obj, const char* key) {
+  auto it = obj.FindMember(key);
+  if (it == obj.MemberEnd() || it->value.IsNull()) return "-";
+  if (it->value.IsString()) return it->value.GetString();
+  if (it->value.IsBool()) return it->value.GetBool() ? "yes" : "no";
+  if (it->value.IsInt64()) return std::to_string(it->value.GetInt64());
+  if (it->value.IsNumber()) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.2f", it->value.GetDouble());
+    return buf;
+  }
+  return "?";
+}
+
+// Timestamps from PostgreSQL's JSON, shortened to the minute.
+std::string When(const rapidjson::Value& obj, const char* key) {
+  std::string s = Str(obj, key);
+  return s.size() >= 16 ? s.substr(0, 10) + " " + s.substr(11, 5) : s;
+}
+
+void Section(const char* title, const rapidjson::Value& arr) {
+  std::printf("\n%s (%u)\n", title, arr.IsArray() ? arr.Size() : 0);
+}
+
+int List(Context& ctx, bool json) {
+  pqxx::read_transaction tx(ctx.db().connection());
+  std::string doc = store::DeviceListJson(tx);
+  if (json) {
+    std::printf("%s\n", doc.c_str());
+    return 0;
+  }
+  rapidjson::Document d;
+  d.Parse(doc.c_str());
+  std::printf("%-40s %-14s %-24s %-18s %-8s %-12s %-16s %s\n", "ID", "SERIAL", "NAME", "MODEL", "OS", "STATUS",
+              "LAST SEEN", "PENDING");
+  for (const auto& dev : d.GetArray()) {
+    std::printf("%-40s %-14s %-24s %-18s %-8s %-12s %-16s %s\n", Str(dev, "id").c_str(),
+                Str(dev, "serial_number").c_str(), Str(dev, "device_name").substr(0, 24).c_str(),
+                Str(dev, "model").substr(0, 18).c_str(), Str(dev, "os_version").c_str(), Str(dev, "status").c_str(),
+                When(dev, "last_seen_at").c_str(), Str(dev, "pending_commands").c_str());
+  }
+  std::fprintf(stderr, "%u device(s)\n", d.Size());
+  return 0;
+}
+
+int Show(Context& ctx, const std::string& id, bool json) {
+  pqxx::read_transaction tx(ctx.db().connection());
+  auto doc = store::DeviceJson(tx, id);
+  if (!doc) return Fail("no device '" + id + "' (see mdm-console device list)");
+  if (json) {
+    std::printf("%s\n", doc->c_str());
+    return 0;
+  }
+  rapidjson::Document d;
+  d.Parse(doc->c_str());
+  const auto& dev = d["device"];
+  std::printf("Device %s\n", Str(dev, "id").c_str());
+  for (auto [label, key] : {std::pair{"Name", "device_name"}, {"Serial number", "serial_number"},
+                            {"Model", "model_name"}, {"Product", "product_name"}, {"OS", "os_version"},
+                            {"Build", "build_version"}, {"Capacity (GB)", "device_capacity"},
+                            {"Available (GB)", "available_capacity"}, {"Battery", "battery_level"},
+                            {"Supervised", "is_supervised"}, {"IMEI", "imei"}})
+    std::printf("  %-16s %s\n", label, Str(dev, key).c_str());
+  std::printf("  %-16s %s\n", "Inventory at", When(dev, "device_information_at").c_str());
+
+  Section("Enrollments", d["enrollments"]);
+  for (const auto& e : d["enrollments"].GetArray())
+    std::printf("  %-48s %-7s %-12s push token: %-4s last seen %s\n", Str(e, "id").c_str(), Str(e, "channel").c_str(),
+                Str(e, "status").c_str(), Str(e, "has_push_token").c_str(), When(e, "last_seen_at").c_str());
+  Section("Queue", d["queue"]);
+  for (const auto& q : d["queue"].GetArray())
+    std::printf("  %s  %-28s %-8s sent %s time(s)\n", Str(q, "command_uuid").c_str(), Str(q, "request_type").c_str(),
+                Str(q, "status").c_str(), Str(q, "sent_count").c_str());
+  Section("Recent results", d["recent_results"]);
+  for (const auto& q : d["recent_results"].GetArray())
+    std::printf("  %s  %-28s %-18s %s\n", Str(q, "command_uuid").c_str(), Str(q, "request_type").c_str(),
+                Str(q, "status").c_str(), When(q, "result_at").c_str());
+  Section("Profiles", d["profiles"]);
+  for (const auto& p : d["profiles"].GetArray())
+    std::printf("  %-48s %s\n", Str(p, "identifier").c_str(), Str(p, "display_name").c_str());
+  Section("Apps", d["apps"]);
+  for (const auto& a : d["apps"].GetArray())
+    std::printf("  %-48s %-24s %s\n", Str(a, "identifier").c_str(), Str(a, "name").c_str(), Str(a, "version").c_str());
+  Section("Certificates", d["certificates"]);
+  for (const auto& c : d["certificates"].GetArray())
+    std::printf("  %-48s identity: %s\n", Str(c, "common_name").c_str(), Str(c, "is_identity").c_str());
+  return 0;
+}
+
+}  // namespace
+
+int RunDevice(Context& ctx) {
+  const auto& a = ctx.args();
+  bool json = false;
+  std::vector<std::string> rest;
+  for (const auto& s : a) {
+    if (s == "--json") json = true;
+    else rest.push_back(s);
+  }
+  if (rest.size() == 1 && rest[0] == "list") return List(ctx, json);
+  if (rest.size() == 2 && rest[0] == "show") return Show(ctx, rest[1], json);
+  return Fail("usage: mdm-console device list [--json] | device show <id> [--json]");
+}
+
+}  // namespace mdm::cli

@@ -1,0 +1,172 @@
+#include "service/admin_api.h"
+
+#include <rapidjson/document.h>
+#include <rapidjson/error/en.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "crypto/crypto.h"
+#include "protocol/command_schema.h"
+#include "protocol/messages.h"
+#include "service/commands.h"
+#include "store/device_reads.h"
+
+namespace mdm::service {
+namespace {
+
+http::Response JsonResponse(int status, std::string body) {
+  http::Response r;
+  r.status = status;
+  r.content_type = "application/json";
+  r.body = std::move(body);
+  return r;
+}
+
+http::Response JsonError(int status, const std::string& message) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.StartObject();
+  w.Key("error");
+  w.String(message.c_str(), static_cast<rapidjson::SizeType>(message.size()));
+  w.EndObject();
+  auto r = JsonResponse(status, std::string(buf.GetString(), buf.GetSize()));
+  r.reason = message;
+  return r;
+}
+
+bool Truthy(const std::string& query, const char* key) {
+  std::string v;
+  return http::QueryParam(query, key, &v) && (v.empty() || v == "1" || v == "true");
+}
+
+}  // namespace
+
+bool AdminApi::Authorized(const http::Request& req) const {
+  if (key_.empty()) return false;
+  std::string presented;
+  if (const std::string* auth = req.header("authorization"); auth && auth->rfind("Bearer ", 0) == 0)
+    presented = auth->substr(7);
+  else if (const std::string* k = req.header("x-api-key"))
+    presented = *k;
+  return !presented.empty() && crypto::ConstantTimeEquals(presented, key_);
+}
+
+http::Response AdminApi::Handle(const http::Request& req, const std::string& path, pqxx::connection& conn) {
+  if (!Authorized(req)) {
+    auto r = JsonError(401, "the admin API needs the admin_api_key (Authorization: Bearer KEY)");
+    r.headers.emplace_back("WWW-Authenticate", "Bearer");
+    return r;
+  }
+  if (path == "/commands") {
+    if (req.method != "POST") return JsonError(405, "POST a command here");
+    return PostCommand(req, conn);
+  }
+  if (path.rfind("/commands/", 0) == 0 && req.method == "GET") {
+    pqxx::read_transaction tx(conn);
+    auto doc = store::CommandJson(tx, path.substr(10));
+    if (!doc) return JsonError(404, "no command " + path.substr(10));
+    return JsonResponse(200, *doc);
+  }
+  if (path == "/devices" && req.method == "GET") {
+    pqxx::read_transaction tx(conn);
+    return JsonResponse(200, store::DeviceListJson(tx));
+  }
+  if (path.rfind("/devices/", 0) == 0 && req.method == "GET") {
+    std::string id;
+    if (!http::UrlDecode(path.substr(9), &id, false)) return JsonError(400, "malformed device ID");
+    pqxx::read_transaction tx(conn);
+    auto doc = store::DeviceJson(tx, id);
+    if (!doc) return JsonError(404, "no device " + id);
+    return JsonResponse(200, *doc);
+  }
+  return JsonError(404, "unknown admin route /v1" + path);
+}
+
+// JSON: {"enrollment_ids": [...], "request_type": "DeviceLock", "parameters": {...},
+//        "priority": 0, "force": false}
+// or a plist Command dictionary (Content-Type application/x-plist or application/xml) with the
+// targets in the query: ?enrollment_id=A&enrollment_id=B (or a comma list).
+http::Response AdminApi::PostCommand(const http::Request& req, pqxx::connection& conn) {
+  std::vector<std::string> targets;
+  EnqueueOptions opts;
+  opts.source = "api";
+  plist::Owned command;
+  std::string ct = req.content_type();
+  if (protocol::ContentTypeIs(ct, "application/json")) {
+    rapidjson::Document doc;
+    doc.Parse<rapidjson::kParseValidateEncodingFlag>(req.body.data(), req.body.size());
+    if (doc.HasParseError())
+      return JsonError(400, std::string("the body is not JSON: ") + rapidjson::GetParseError_En(doc.GetParseError()));
+    if (!doc.IsObject()) return JsonError(400, "the body must be a JSON object");
+    auto ids = doc.FindMember("enrollment_ids");
+    if (ids == doc.MemberEnd() || !ids->value.IsArray())
+      return JsonError(400, "enrollment_ids must be an array of enrollment IDs");
+    for (const auto& v : ids->value.GetArray()) {
+      if (!v.IsString()) return JsonError(400, "enrollment_ids must hold strings");
+      targets.emplace_back(v.GetString(), v.GetStringLength());
+    }
+    auto rt = doc.FindMember("request_type");
+    if (rt == doc.MemberEnd() || !rt->value.IsString()) return JsonError(400, "request_type must be a string");
+    rapidjson::Value empty(rapidjson::kObjectType);
+    auto params = doc.FindMember("parameters");
+    auto built = protocol::CommandFromJson(rt->value.GetString(),
+                                           params == doc.MemberEnd() ? empty : params->value);
+    if (!built.ok()) return JsonError(400, built.status().message());
+    command = std::move(built).value();
+    if (auto p = doc.FindMember("priority"); p != doc.MemberEnd()) {
+      if (!p->value.IsInt() || p->value.GetInt() < -100 || p->value.GetInt() > 100)
+        return JsonError(400, "priority must be an integer from -100 to 100");
+      opts.priority = p->value.GetInt();
+    }
+    if (auto f = doc.FindMember("force"); f != doc.MemberEnd()) {
+      if (!f->value.IsBool()) return JsonError(400, "force must be true or false");
+      opts.force = f->value.GetBool();
+    }
+  } else if (protocol::ContentTypeIs(ct, "application/x-plist") || protocol::ContentTypeIs(ct, "application/xml") ||
+             protocol::ContentTypeIs(ct, "text/xml")) {
+    auto parsed = plist::ParseDict(req.body);
+    if (!parsed.ok()) return JsonError(400, parsed.status().message());
+    command = std::move(parsed).value();
+    size_t pos = 0;
+    const std::string& q = req.query;
+    while (pos <= q.size()) {
+      size_t amp = q.find('&', pos);
+      if (amp == std::string::npos) amp = q.size();
+      std::string part = q.substr(pos, amp - pos), value;
+      if (part.rfind("enrollment_id=", 0) == 0 && http::UrlDecode(part.substr(14), &value, true)) {
+        for (size_t b = 0; b <= value.size();) {
+          size_t c = value.find(',', b);
+          if (c == std::string::npos) c = value.size();
+          if (c > b) targets.push_back(value.substr(b, c - b));
+          b = c + 1;
+        }
+      }
+      pos = amp + 1;
+    }
+    opts.force = Truthy(q, "force");
+  } else {
+    return JsonError(415, "send application/json, or a plist Command with application/x-plist");
+  }
+  auto queued = EnqueueCommand(conn, command.get(), targets, opts);
+  if (!queued.ok()) {
+    int status = queued.status().code() == Status::Code::kNotFound ? 404
+                 : queued.status().code() == Status::Code::kConflict ? 409 : 400;
+    return JsonError(status, queued.status().message());
+  }
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.StartObject();
+  w.Key("command_uuid");
+  w.String(queued->command_uuid.c_str());
+  w.Key("request_type");
+  w.String(queued->request_type.c_str());
+  w.Key("enrollments");
+  w.Uint64(queued->enrollments);
+  w.EndObject();
+  auto r = JsonResponse(200, std::string(buf.GetString(), buf.GetSize()));
+  r.reason = "queued " + queued->request_type + " " + queued->command_uuid + " for " +
+             std::to_string(queued->enrollments);
+  return r;
+}
+
+}  // namespace mdm::service

@@ -1,0 +1,85 @@
+#include "service/command_service.h"
+
+#include "core/log.h"
+#include "protocol/messages.h"
+#include "service/checkin_service.h"
+#include "store/enrollment_store.h"
+#include "store/inventory_store.h"
+#include "store/queue_store.h"
+
+namespace mdm::service {
+namespace {
+
+using protocol::Report;
+
+http::Response Bad(const std::string& enrollment_id, const std::string& why) {
+  auto r = http::Response::Text(400, "bad request", why);
+  r.enrollment_id = enrollment_id;
+  return r;
+}
+
+http::Response Answer(const std::string& enrollment_id, const std::optional<store::NextCommand>& next,
+                      std::string note) {
+  http::Response r;
+  r.enrollment_id = enrollment_id;
+  if (next) {
+    r.content_type = "application/xml";
+    r.body = next->body;
+    note += (note.empty() ? "" : "; ") + std::string("sent ") + next->command_uuid;
+  }
+  r.reason = std::move(note);
+  return r;
+}
+
+}  // namespace
+
+http::Response CommandService::Handle(const http::Request& req, pqxx::connection& conn) {
+  if (req.method != "PUT" && req.method != "POST") return http::Response::Text(405, "the command channel takes PUT or POST");
+  // Some clients send no Content-Type here; a different one is refused.
+  std::string ct = req.content_type();
+  if (!ct.empty() && !protocol::ContentTypeIs(ct, "application/x-apple-aspen-mdm"))
+    return Bad("", "the command channel needs Content-Type application/x-apple-aspen-mdm, got '" +
+                       ct.substr(0, 100) + "'");
+  auto parsed = protocol::ParseReport(req.body);
+  if (!parsed.ok()) return Bad("", parsed.status().message());
+  Report& rep = parsed.value();
+  const auto& who = rep.enrollment;
+  auto cert = auth_.Authenticate(req, conn);
+  if (!cert.ok()) return Bad(who.id, cert.status().message());
+
+  if (rep.status == Report::Status::kIdle) {
+    // The hot path: one statement, no transaction.
+    pqxx::nontransaction tx(conn);
+    store::IdleOutcome o = store::Idle(tx, who.id, who.device_id, *cert);
+    if (!o.enrollment_exists || o.status == "removed" || o.status == "checked-out")
+      return UnrecognizedDevice(who.id, "Idle from an enrollment this server does not know or that checked out");
+    if (!o.cert_matches) return Bad(who.id, "Idle signed by a certificate not bound to this device");
+    if (o.status != "enrolled") return Bad(who.id, "Idle before the enrollment's TokenUpdate");
+    return Answer(who.id, o.next, "");
+  }
+
+  pqxx::work tx(conn);
+  store::EnrollmentAuth a = store::LookupAuth(tx, who);
+  if (!a.exists || !a.device_exists || a.status == "removed" || a.status == "checked-out")
+    return UnrecognizedDevice(who.id, rep.status_name + " from an enrollment this server does not know");
+  if (!a.bound_sha256 || *a.bound_sha256 != *cert)
+    return Bad(who.id, rep.status_name + " signed by a certificate not bound to this device");
+  if (a.status != "enrolled") return Bad(who.id, rep.status_name + " before the enrollment's TokenUpdate");
+
+  auto request_type = store::RecordResult(tx, who.id, rep.command_uuid, rep.status_name, plist::ToJson(rep.body.get()),
+                                          protocol::ErrorChainJson(rep));
+  std::string note;
+  if (!request_type) {
+    // Logged and ignored: the device still gets its next command.
+    note = rep.status_name + " for unknown or finished command " + rep.command_uuid;
+  } else {
+    note = rep.status_name + " " + *request_type + " " + rep.command_uuid;
+    if (rep.status == Report::Status::kAcknowledged)
+      store::ApplyInventory(tx, who.device_id, who.id, *request_type, rep.body.get());
+  }
+  auto next = store::Next(tx, who.id, rep.command_uuid, rep.status == Report::Status::kNotNow);
+  tx.commit();
+  return Answer(who.id, next, note);
+}
+
+}  // namespace mdm::service

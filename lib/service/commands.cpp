@@ -1,0 +1,44 @@
+#include "service/commands.h"
+
+#include "crypto/crypto.h"
+#include "protocol/command_schema.h"
+#include "store/queue_store.h"
+#include "store/sql_util.h"
+
+namespace mdm::service {
+
+Result<Enqueued> EnqueueCommand(pqxx::connection& conn, plist_t command, const std::vector<std::string>& enrollment_ids,
+                                const EnqueueOptions& opts) {
+  if (!command || plist_get_node_type(command) != PLIST_DICT) return Status::Invalid("the command is not a dictionary");
+  auto request_type = plist::GetString(command, "RequestType");
+  if (!request_type || request_type->empty()) return Status::Invalid("the command has no RequestType");
+  if (enrollment_ids.empty()) return Status::Invalid("name at least one enrollment ID");
+
+  pqxx::work tx(conn);
+  if (!opts.force) {
+    auto channels = store::Exec(tx, "enqueue_channels",
+                                "SELECT DISTINCT channel FROM enrollments WHERE id = ANY($1::text[])",
+                                store::TextArray(enrollment_ids));
+    for (const auto& row : channels) {
+      auto ch = row[0].as<std::string>() == "user" ? protocol::Channel::kUser : protocol::Channel::kDevice;
+      Status s = protocol::ValidateCommand(command, ch);
+      if (!s.ok()) return Status::Invalid(s.message() + " (--force queues it anyway)");
+    }
+  }
+  store::EnqueueRequest req;
+  req.command_uuid = crypto::NewUuid();
+  req.request_type = *request_type;
+  plist::Owned body(plist_new_dict());
+  plist::SetString(body.get(), "CommandUUID", req.command_uuid);
+  plist::Set(body.get(), "Command", plist_copy(command));
+  req.body = plist::ToXml(body.get());
+  req.enrollment_ids = enrollment_ids;
+  req.priority = opts.priority;
+  req.source = opts.source;
+  Status s = store::Enqueue(tx, req);
+  if (!s.ok()) return s;
+  tx.commit();
+  return Enqueued{req.command_uuid, req.request_type, enrollment_ids.size()};
+}
+
+}  // namespace mdm::service

@@ -1,0 +1,80 @@
+#include "store/device_reads.h"
+
+#include "store/sql_util.h"
+
+namespace mdm::store {
+
+std::string DeviceListJson(pqxx::transaction_base& tx) {
+  return Exec(tx, "read_device_list",
+              "SELECT coalesce(jsonb_agg(jsonb_build_object("
+              "  'id', d.id, 'serial_number', d.serial_number, 'device_name', d.device_name, "
+              "  'model', coalesce(d.model_name, d.product_name, d.model), 'os_version', d.os_version, "
+              "  'status', e.status, 'last_seen_at', e.last_seen_at, "
+              "  'pending_commands', coalesce(p.n, 0)) ORDER BY d.id), '[]'::jsonb)::text "
+              "FROM devices d JOIN enrollments e ON e.id = d.id "
+              "LEFT JOIN (SELECT enrollment_id, count(*) AS n FROM command_queue "
+              "  WHERE status IN ('Pending', 'NotNow') GROUP BY enrollment_id) p ON p.enrollment_id = d.id")[0][0]
+      .as<std::string>();
+}
+
+std::optional<std::string> DeviceJson(pqxx::transaction_base& tx, const std::string& device_id) {
+  auto r = Exec(
+      tx, "read_device",
+      "SELECT jsonb_build_object("
+      "  'device', to_jsonb(d) - 'device_information' - 'security_info', "
+      "  'device_information', d.device_information, "
+      "  'security_info', d.security_info, "
+      "  'enrollments', (SELECT coalesce(jsonb_agg(jsonb_build_object("
+      "      'id', e.id, 'channel', e.channel, 'kind', e.kind, 'status', e.status, 'topic', e.topic, "
+      "      'user_short_name', e.user_short_name, 'has_push_token', e.push_token IS NOT NULL, "
+      "      'awaiting_configuration', e.awaiting_configuration, 'token_update_count', e.token_update_count, "
+      "      'authenticated_at', e.authenticated_at, 'token_updated_at', e.token_updated_at, "
+      "      'checked_out_at', e.checked_out_at, 'last_seen_at', e.last_seen_at) ORDER BY e.channel, e.id), "
+      "    '[]'::jsonb) FROM enrollments e WHERE e.device_id = d.id), "
+      "  'queue', (SELECT coalesce(jsonb_agg(jsonb_build_object("
+      "      'enrollment_id', q.enrollment_id, 'command_uuid', q.command_uuid, 'request_type', c.request_type, "
+      "      'status', q.status, 'priority', q.priority, 'sent_count', q.sent_count, "
+      "      'created_at', q.created_at) ORDER BY q.priority DESC, q.seq), '[]'::jsonb) "
+      "    FROM command_queue q JOIN commands c USING (command_uuid) JOIN enrollments e ON e.id = q.enrollment_id "
+      "    WHERE e.device_id = d.id AND q.status IN ('Pending', 'NotNow')), "
+      "  'recent_results', (SELECT coalesce(jsonb_agg(x ORDER BY x->>'result_at' DESC), '[]'::jsonb) FROM ("
+      "      SELECT jsonb_build_object('enrollment_id', q.enrollment_id, 'command_uuid', q.command_uuid, "
+      "        'request_type', c.request_type, 'status', q.status, 'result_at', q.result_at, "
+      "        'error_chain', q.error_chain) AS x "
+      "      FROM command_queue q JOIN commands c USING (command_uuid) JOIN enrollments e ON e.id = q.enrollment_id "
+      "      WHERE e.device_id = d.id AND q.result_at IS NOT NULL AND q.status NOT IN ('Pending', 'NotNow') "
+      "      ORDER BY q.result_at DESC LIMIT 20) t), "
+      "  'profiles', (SELECT coalesce(jsonb_agg(jsonb_build_object('enrollment_id', p.enrollment_id, "
+      "      'identifier', p.payload_identifier, 'display_name', p.display_name, 'uuid', p.payload_uuid, "
+      "      'is_managed', p.is_managed) ORDER BY p.payload_identifier), '[]'::jsonb) "
+      "    FROM device_profiles p WHERE p.device_id = d.id), "
+      "  'apps', (SELECT coalesce(jsonb_agg(jsonb_build_object('identifier', a.identifier, 'name', a.name, "
+      "      'version', a.short_version, 'build', a.version) ORDER BY a.identifier), '[]'::jsonb) "
+      "    FROM device_apps a WHERE a.device_id = d.id), "
+      "  'certificates', (SELECT coalesce(jsonb_agg(jsonb_build_object('common_name', c.common_name, "
+      "      'is_identity', c.is_identity, 'sha256', encode(c.sha256, 'hex')) ORDER BY c.common_name), '[]'::jsonb) "
+      "    FROM device_certificates c WHERE c.device_id = d.id), "
+      "  'declarative_status', (SELECT s.report FROM declarative_status_reports s JOIN enrollments e "
+      "      ON e.id = s.enrollment_id WHERE e.device_id = d.id ORDER BY s.id DESC LIMIT 1)"
+      ")::text FROM devices d WHERE d.id = $1",
+      device_id);
+  if (r.empty()) return std::nullopt;
+  return r[0][0].as<std::string>();
+}
+
+std::optional<std::string> CommandJson(pqxx::transaction_base& tx, const std::string& command_uuid) {
+  auto r = Exec(tx, "read_command",
+                "SELECT jsonb_build_object('command_uuid', c.command_uuid, 'request_type', c.request_type, "
+                "  'source', c.source, 'created_at', c.created_at, "
+                "  'enrollments', (SELECT coalesce(jsonb_agg(jsonb_build_object("
+                "      'enrollment_id', q.enrollment_id, 'status', q.status, 'sent_count', q.sent_count, "
+                "      'result_at', q.result_at, 'error_chain', q.error_chain, "
+                "      'result', q.result) ORDER BY q.enrollment_id), '[]'::jsonb) "
+                "    FROM command_queue q WHERE q.command_uuid = c.command_uuid))::text "
+                "FROM commands c WHERE c.command_uuid = $1",
+                command_uuid);
+  if (r.empty()) return std::nullopt;
+  return r[0][0].as<std::string>();
+}
+
+}  // namespace mdm::store
