@@ -20,12 +20,15 @@ const std::vector<Verb>& Verbs() {
        "  Loads the configuration, connects to PostgreSQL and prints the schema version.\n"
        "  Exit status 0 when all is well, 1 otherwise.\n",
        RunHealth},
-      {"device", "list devices, or show one device's inventory, enrollments and queue",
+      {"device", "list devices, show one device's inventory and queue, or remove a device",
        "usage: mdm-console device list [--json]\n"
        "       mdm-console device show <id> [--json]\n"
+       "       mdm-console device remove <id>\n"
        "  list: every device with serial, name, model, OS, enrollment status, last contact and the\n"
        "  number of commands waiting. show: identifiers, inventory, enrollments (device and user\n"
        "  channels), the queue and recent results, installed profiles, apps and certificates.\n"
+       "  remove: the device and its user channels are no longer managed; at its next contact it\n"
+       "  gets 403 (ErrorUnrecognizedDevice) and unenrolls. Pending commands are canceled.\n"
        "  <id> is the device's UDID (or EnrollmentID for User Enrollment).\n",
        RunDevice},
       {"command", "queue an MDM command for one or more enrollments",

@@ -5,6 +5,7 @@
 
 #include "console.h"
 #include "store/device_reads.h"
+#include "store/enrollment_store.h"
 
 namespace mdm::cli {
 namespace {
@@ -110,7 +111,14 @@ int RunDevice(Context& ctx) {
   }
   if (rest.size() == 1 && rest[0] == "list") return List(ctx, json);
   if (rest.size() == 2 && rest[0] == "show") return Show(ctx, rest[1], json);
-  return Fail("usage: mdm-console device list [--json] | device show <id> [--json]");
+  if (rest.size() == 2 && rest[0] == "remove") {
+    pqxx::work tx(ctx.db().connection());
+    if (!store::RemoveDevice(tx, rest[1])) return Fail("no device '" + rest[1] + "' (see mdm-console device list)");
+    tx.commit();
+    std::printf("removed %s: it unenrolls at its next contact; its history is kept\n", rest[1].c_str());
+    return 0;
+  }
+  return Fail("usage: mdm-console device list [--json] | show <id> [--json] | remove <id>");
 }
 
 }  // namespace mdm::cli

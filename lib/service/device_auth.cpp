@@ -34,7 +34,10 @@ Result<std::string> DeviceAuthenticator::FromCertificate(crypto::Cert cert, X509
 }
 
 Result<std::string> DeviceAuthenticator::Authenticate(const http::Request& req, pqxx::connection& conn) {
-  X509_STORE* store = TrustStore(conn);
+  return Verify(req, TrustStore(conn));
+}
+
+Result<std::string> DeviceAuthenticator::Verify(const http::Request& req, X509_STORE* store) const {
   if (use_signature_) {
     if (const std::string* sig = req.header("mdm-signature"); sig && !sig->empty()) {
       std::string der;

@@ -22,10 +22,12 @@ class DeviceAuthenticator {
   // presented by (nginx's client certificate, RFC 9440 Client-Cert), as trusted by the
   // configuration. kInvalid when there is none, or it does not verify or chain to the device CA.
   Result<std::string> Authenticate(const http::Request& req, pqxx::connection& conn);
+  // The same against a given trust store.
+  Result<std::string> Verify(const http::Request& req, X509_STORE* store) const;
 
  private:
   X509_STORE* TrustStore(pqxx::connection& conn);
-  Result<std::string> FromCertificate(crypto::Cert cert, X509_STORE* store);
+  static Result<std::string> FromCertificate(crypto::Cert cert, X509_STORE* store);
 
   bool use_signature_ = false, use_nginx_ = false, use_header_ = false;
   std::once_flag store_once_;

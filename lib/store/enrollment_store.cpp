@@ -102,6 +102,19 @@ void RecordCheckOut(pqxx::transaction_base& tx, const protocol::EnrollmentRef& w
   }
 }
 
+bool RemoveDevice(pqxx::transaction_base& tx, const std::string& device_id) {
+  auto r = Exec(tx, "enrollment_remove",
+                "UPDATE enrollments SET status = 'removed', push_token = NULL, push_magic = NULL, "
+                "  updated_at = now() WHERE device_id = $1 RETURNING id",
+                device_id);
+  if (r.empty()) return false;
+  Exec(tx, "enrollment_remove_queue",
+       "UPDATE command_queue SET status = 'Canceled' WHERE status IN ('Pending', 'NotNow') "
+       "AND enrollment_id IN (SELECT id FROM enrollments WHERE device_id = $1)",
+       device_id);
+  return true;
+}
+
 void SetBootstrapToken(pqxx::transaction_base& tx, const std::string& device_id,
                        const std::optional<std::string>& token) {
   Exec(tx, "bootstrap_set",

@@ -45,6 +45,11 @@ int RecordTokenUpdate(pqxx::transaction_base& tx, const protocol::EnrollmentRef&
 // CheckOut of the device channel also checks out its user channels.
 void RecordCheckOut(pqxx::transaction_base& tx, const protocol::EnrollmentRef& who);
 
+// The operator removes a device: all its enrollments become `removed` (the device gets 403 and
+// unenrolls at its next contact) and their pending commands are canceled. History is kept.
+// Returns false when there is no such device.
+bool RemoveDevice(pqxx::transaction_base& tx, const std::string& device_id);
+
 void SetBootstrapToken(pqxx::transaction_base& tx, const std::string& device_id,
                        const std::optional<std::string>& token);
 std::optional<std::string> GetBootstrapToken(pqxx::transaction_base& tx, const std::string& device_id);

@@ -63,6 +63,14 @@ HttpResponse HttpClient::Request(const std::string& method, const std::string& u
   list.reset(raw);
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, list.get());
   if (!ca_file_.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, ca_file_.c_str());
+  if (!client_cert_.empty()) {
+    curl_blob cert{client_cert_.data(), client_cert_.size(), CURL_BLOB_NOCOPY};
+    curl_blob key{client_key_.data(), client_key_.size(), CURL_BLOB_NOCOPY};
+    curl_easy_setopt(c, CURLOPT_SSLCERTTYPE, "PEM");
+    curl_easy_setopt(c, CURLOPT_SSLCERT_BLOB, &cert);
+    curl_easy_setopt(c, CURLOPT_SSLKEYTYPE, "PEM");
+    curl_easy_setopt(c, CURLOPT_SSLKEY_BLOB, &key);
+  }
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, OnBody);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &r.body);
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, OnHeader);

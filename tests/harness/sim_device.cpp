@@ -80,7 +80,13 @@ HttpResponse SimDevice::SendRaw(const std::string& route, const std::string& bod
 }
 
 HttpResponse SimDevice::SendSigned(const std::string& route, const std::string& body, const std::string& content_type) {
+  if (tls_identity_) return SendRaw(route, body, {{"Content-Type", content_type}});
   return SendRaw(route, body, {{"Content-Type", content_type}, {"Mdm-Signature", Signature(body)}});
+}
+
+void SimDevice::UseTlsIdentity() {
+  tls_identity_ = true;
+  client_.set_client_identity(crypto::CertToPem(cert_.get()), crypto::KeyToPem(key_.get()));
 }
 
 HttpResponse SimDevice::Checkin(const std::string& message_type, plist_t extra, const std::string& user_id) {

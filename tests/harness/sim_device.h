@@ -57,6 +57,9 @@ class SimDevice {
   std::string Signature(const std::string& body);
   HttpResponse SendRaw(const std::string& route, const std::string& body, const Headers& headers);
 
+  // Presents the identity as a TLS client certificate instead of signing bodies.
+  void UseTlsIdentity();
+
   // Acts as another device's identity (for impersonation tests): the UDID we claim.
   void ClaimUdid(std::string udid) { udid_ = std::move(udid); }
 
@@ -73,6 +76,7 @@ class SimDevice {
   crypto::Cert cert_;
   crypto::Pkey key_;
   crypto::SignOptions sign_;
+  bool tls_identity_ = false;
   std::string udid_, serial_, push_magic_, token_;
 };
 

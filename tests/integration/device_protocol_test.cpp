@@ -454,3 +454,52 @@ TEST_CASE("the console checks commands against Apple's schema", "[protocol][cons
   REQUIRE(got);
   CHECK(got->request_type == "FutureCommand");
 }
+
+TEST_CASE("re-enrollment replaces the binding; an operator's removal makes the device unenroll", "[protocol]") {
+  SimDevice first = EnrolledDevice();
+  std::string pending = Queue(first.udid(), "ProfileList");
+  // The same device enrolls again with a new identity from our CA (a new profile, say).
+  SimDevice second = NewDevice();
+  second.ClaimUdid(first.udid());
+  CHECK(second.Authenticate(Stack::kTopic).status == 200);
+  CHECK(second.TokenUpdate(Stack::kTopic).status == 200);
+  CHECK(first.Idle().status == 400);  // the old certificate no longer speaks for it
+  auto got = ParseCommand(second.Idle());
+  REQUIRE(got);
+  CHECK(got->command_uuid == pending);
+
+  auto removed = SharedStack().Console({"device", "remove", first.udid()});
+  INFO(removed.output);
+  CHECK(removed.exit_code == 0);
+  CHECK(Q("SELECT status FROM command_queue WHERE command_uuid = '" + pending + "'") == "Canceled");
+  auto r = second.Idle();
+  CHECK(r.status == 403);
+  CHECK_THAT(r.body, Catch::Contains("com.apple.unrecognized.device"));
+  CHECK(second.TokenUpdate(Stack::kTopic).status == 403);
+  CHECK(SharedStack().Console({"device", "remove", "no-such-device"}).exit_code == 1);
+}
+
+TEST_CASE("with client_cert_sources = nginx, the TLS client certificate identifies the device", "[protocol][mtls]") {
+  mdm::test::StackOptions opts;
+  opts.extra_config = "client_cert_sources = nginx\n";
+  Stack s(opts);
+  auto ca = s.DeviceCa();
+  SimDevice d(s.base_url(), s.tls_cert(), ca);
+  d.UseTlsIdentity();
+  CHECK(d.Authenticate(Stack::kTopic).status == 200);
+  CHECK(d.TokenUpdate(Stack::kTopic).status == 200);
+  CHECK(d.Idle().status == 200);
+  // Signatures are not trusted in this configuration, and no certificate means no identity.
+  SimDevice signer(s.base_url(), s.tls_cert(), ca);
+  signer.ClaimUdid(d.udid());
+  CHECK(signer.Idle().status == 400);
+  // A client certificate from another CA is refused.
+  auto key = mdm::crypto::GenerateRsaKey();
+  mdm::crypto::CertRequest req;
+  req.common_name = "foreign";
+  auto foreign = mdm::crypto::SelfSign(key.get(), req).value();
+  SimDevice intruder(s.base_url(), s.tls_cert(), std::move(foreign), std::move(key), d.udid());
+  intruder.UseTlsIdentity();
+  CHECK(intruder.Idle().status == 400);
+  CHECK(s.Shutdown().empty());
+}

@@ -53,7 +53,7 @@ TEST_CASE("crypto: uuids, hex, constant-time compare", "[crypto]") {
   CHECK_FALSE(ConstantTimeEquals("secret", "secret2"));
 }
 
-TEST_CASE("crypto: PEM and DER round trips; key matching", "[crypto]") {
+TEST_CASE("crypto: PEM and DER round trips and key matching", "[crypto]") {
   auto& p = SharedPki();
   auto again = CertFromPemOrDer(CertToPem(p.dev.get()));
   REQUIRE(again.ok());

@@ -1,0 +1,93 @@
+#include <catch2/catch.hpp>
+
+#include "crypto/crypto.h"
+#include "service/device_auth.h"
+
+using namespace mdm;
+
+namespace {
+
+struct Identity {
+  crypto::Pkey ca_key = crypto::GenerateRsaKey();
+  crypto::Cert ca;
+  crypto::Pkey key = crypto::GenerateRsaKey();
+  crypto::Cert cert;
+  Identity() {
+    crypto::CertRequest r;
+    r.common_name = "CA";
+    r.is_ca = true;
+    ca = crypto::SelfSign(ca_key.get(), r).value();
+    r.common_name = "device";
+    r.is_ca = false;
+    r.client_auth = true;
+    cert = crypto::Issue(ca.get(), ca_key.get(), key.get(), r).value();
+  }
+};
+
+Config WithSources(const std::string& sources) {
+  Config c;
+  c.database = "unused";
+  c.client_cert_sources = sources;
+  return c;
+}
+
+std::string UrlEscape(const std::string& s) {
+  std::string out;
+  for (unsigned char ch : s) {
+    if (std::isalnum(ch) || ch == '-' || ch == '.') {
+      out.push_back(static_cast<char>(ch));
+    } else {
+      char buf[4];
+      std::snprintf(buf, sizeof buf, "%%%02X", ch);
+      out += buf;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("device auth: each configured source yields the certificate's hash", "[auth]") {
+  static Identity id;
+  crypto::Store store = crypto::MakeStore({id.ca.get()});
+  const std::string want = crypto::CertSha256(id.cert.get());
+  http::Request req;
+  req.body = "<plist/>";
+  req.headers["mdm-signature"] = crypto::Base64Encode(*crypto::Sign(req.body, id.cert.get(), id.key.get()));
+  service::DeviceAuthenticator signature_only(WithSources("signature"));
+  CHECK(signature_only.Verify(req, store.get()).value() == want);
+
+  http::Request tls;
+  tls.client_cert = UrlEscape(crypto::CertToPem(id.cert.get()));
+  CHECK_FALSE(signature_only.Verify(tls, store.get()).ok());
+  service::DeviceAuthenticator nginx(WithSources("signature, nginx"));
+  CHECK(nginx.Verify(tls, store.get()).value() == want);
+
+  http::Request header;
+  header.headers["client-cert"] = ":" + crypto::Base64Encode(crypto::CertToDer(id.cert.get())) + ":";
+  CHECK_FALSE(nginx.Verify(header, store.get()).ok());
+  service::DeviceAuthenticator proxy(WithSources("header"));
+  CHECK(proxy.Verify(header, store.get()).value() == want);
+  header.headers["client-cert"] = crypto::Base64Encode(crypto::CertToDer(id.cert.get()));
+  CHECK_FALSE(proxy.Verify(header, store.get()).ok());  // RFC 9440 wants the colons
+}
+
+TEST_CASE("device auth: certificates from another CA are refused from every source", "[auth]") {
+  static Identity ours, theirs;
+  crypto::Store store = crypto::MakeStore({ours.ca.get()});
+  service::DeviceAuthenticator all(WithSources("signature,nginx,header"));
+  http::Request req;
+  req.body = "x";
+  req.headers["mdm-signature"] = crypto::Base64Encode(*crypto::Sign(req.body, theirs.cert.get(), theirs.key.get()));
+  CHECK_FALSE(all.Verify(req, store.get()).ok());
+  http::Request tls;
+  tls.client_cert = UrlEscape(crypto::CertToPem(theirs.cert.get()));
+  CHECK_FALSE(all.Verify(tls, store.get()).ok());
+  http::Request header;
+  header.headers["client-cert"] = ":" + crypto::Base64Encode(crypto::CertToDer(theirs.cert.get())) + ":";
+  auto r = all.Verify(header, store.get());
+  REQUIRE_FALSE(r.ok());
+  CHECK_THAT(r.status().message(), Catch::Contains("not trusted"));
+  http::Request none;
+  CHECK_THAT(all.Verify(none, store.get()).status().message(), Catch::Contains("no device identity"));
+}
