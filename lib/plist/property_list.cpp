@@ -17,6 +17,10 @@ struct FreeDeleter {
   void operator()(char* p) const { std::free(p); }
 };
 
+struct FreeVoid {
+  void operator()(void* p) const { std::free(p); }
+};
+
 // Deep nesting would exhaust the stack in the recursive parser and in our walkers.
 constexpr int kMaxDepth = 64;
 
@@ -28,18 +32,8 @@ bool DepthOk(plist_t node, int depth) {
     for (uint32_t i = 0; i < n; ++i)
       if (!DepthOk(plist_array_get_item(node, i), depth + 1)) return false;
   } else if (t == PLIST_DICT) {
-    plist_dict_iter it = nullptr;
-    plist_dict_new_iter(node, &it);
     bool ok = true;
-    while (ok) {
-      char* key = nullptr;
-      plist_t v = nullptr;
-      plist_dict_next_item(node, it, &key, &v);
-      std::free(key);
-      if (!v) break;
-      ok = DepthOk(v, depth + 1);
-    }
-    std::free(it);
+    ForEach(node, [&](const std::string&, plist_t v) { return ok = DepthOk(v, depth + 1); });
     return ok;
   }
   return true;
@@ -141,22 +135,12 @@ void WriteJson(rapidjson::Writer<rapidjson::StringBuffer>& w, plist_t node) {
     }
     case PLIST_DICT: {
       w.StartObject();
-      plist_dict_iter it = nullptr;
-      plist_dict_new_iter(node, &it);
-      while (true) {
-        char* key = nullptr;
-        plist_t v = nullptr;
-        plist_dict_next_item(node, it, &key, &v);
-        if (!v) {
-          std::free(key);
-          break;
-        }
-        std::string k = ValidUtf8(key ? key : "");
-        std::free(key);
+      ForEach(node, [&](const std::string& key, plist_t v) {
+        std::string k = ValidUtf8(key);
         w.Key(k.data(), static_cast<rapidjson::SizeType>(k.size()));
         WriteJson(w, v);
-      }
-      std::free(it);
+        return true;
+      });
       w.EndObject();
       break;
     }
@@ -196,6 +180,20 @@ std::string ToXml(plist_t node) {
   std::string out(xml ? xml : "", len);
   if (xml) plist_to_xml_free(xml);
   return out;
+}
+
+void ForEach(plist_t dict, const std::function<bool(const std::string& key, plist_t value)>& fn) {
+  if (!dict || plist_get_node_type(dict) != PLIST_DICT) return;
+  plist_dict_iter it = nullptr;
+  plist_dict_new_iter(dict, &it);
+  std::unique_ptr<void, FreeVoid> iter_guard(it);
+  while (true) {
+    char* key = nullptr;
+    plist_t v = nullptr;
+    plist_dict_next_item(dict, it, &key, &v);
+    std::unique_ptr<char, FreeDeleter> key_guard(key);
+    if (!v || !fn(key ? key : "", v)) return;
+  }
 }
 
 plist_t Get(plist_t dict, const char* key) {

@@ -5,6 +5,7 @@
 #include <plist/plist.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -36,6 +37,9 @@ std::optional<std::string> GetData(plist_t dict, const char* key);  // raw bytes
 std::optional<bool> GetBool(plist_t dict, const char* key);
 std::optional<int64_t> GetInt(plist_t dict, const char* key);
 std::optional<double> GetReal(plist_t dict, const char* key);  // reals and integers
+
+// Calls fn(key, value) for each entry of a dictionary; stops early when fn returns false.
+void ForEach(plist_t dict, const std::function<bool(const std::string& key, plist_t value)>& fn);
 
 // Node value readers (the node must be of the type). Strings come back as valid UTF-8 without
 // NUL characters (invalid bytes become U+FFFD), so device input is always storable text.

@@ -1,6 +1,7 @@
 #include "service/checkin_service.h"
 
 #include "protocol/messages.h"
+#include "service/device_responses.h"
 #include "store/declaration_store.h"
 #include "store/enrollment_store.h"
 #include "store/settings.h"
@@ -10,12 +11,6 @@ namespace {
 
 using protocol::CheckinMessage;
 using protocol::MessageType;
-
-http::Response Bad(const std::string& enrollment_id, const std::string& why) {
-  auto r = http::Response::Text(400, "bad request", why);
-  r.enrollment_id = enrollment_id;
-  return r;
-}
 
 http::Response Ok(const std::string& enrollment_id, const std::string& note = {}) {
   auto r = http::Response::Empty(200);
@@ -34,12 +29,12 @@ http::Response Json(const std::string& enrollment_id, std::string body) {
 
 http::Response Authenticate(pqxx::work& tx, const CheckinMessage& m, const std::string& cert_sha256) {
   const auto& who = m.enrollment;
-  if (who.user_channel) return Bad(who.id, "Authenticate is a device-channel message; it carries a user ID");
+  if (who.user_channel) return BadRequest(who.id, "Authenticate is a device-channel message; it carries a user ID");
   auto topic = plist::GetString(m.body.get(), "Topic");
-  if (!topic || topic->empty()) return Bad(who.id, "Authenticate without Topic");
+  if (!topic || topic->empty()) return BadRequest(who.id, "Authenticate without Topic");
   auto ours = store::GetSetting(tx, store::setting::kPushTopic);
-  if (!ours) return Bad(who.id, "no push certificate is configured, so no Topic can be accepted (mdm-console apns cert)");
-  if (*topic != *ours) return Bad(who.id, "Topic '" + *topic + "' is not this server's push topic");
+  if (!ours) return BadRequest(who.id, "no push certificate is configured, so no Topic can be accepted (mdm-console apns cert)");
+  if (*topic != *ours) return BadRequest(who.id, "Topic '" + *topic + "' is not this server's push topic");
   store::AuthenticateFields f;
   f.topic = *topic;
   plist_t b = m.body.get();
@@ -54,7 +49,7 @@ http::Response Authenticate(pqxx::work& tx, const CheckinMessage& m, const std::
   f.imei = plist::GetString(b, "IMEI");
   f.meid = plist::GetString(b, "MEID");
   Status s = store::RecordAuthenticate(tx, who, f, cert_sha256);
-  if (!s.ok()) return Bad(who.id, s.message());
+  if (!s.ok()) return BadRequest(who.id, s.message());
   tx.commit();
   return Ok(who.id, "authenticated");
 }
@@ -65,11 +60,11 @@ http::Response TokenUpdate(pqxx::work& tx, const CheckinMessage& m) {
   auto token = plist::GetData(b, "Token");
   auto magic = plist::GetString(b, "PushMagic");
   auto topic = plist::GetString(b, "Topic");
-  if (!token || token->empty()) return Bad(who.id, "TokenUpdate without Token");
-  if (!magic || magic->empty()) return Bad(who.id, "TokenUpdate without PushMagic");
-  if (!topic || topic->empty()) return Bad(who.id, "TokenUpdate without Topic");
+  if (!token || token->empty()) return BadRequest(who.id, "TokenUpdate without Token");
+  if (!magic || magic->empty()) return BadRequest(who.id, "TokenUpdate without PushMagic");
+  if (!topic || topic->empty()) return BadRequest(who.id, "TokenUpdate without Topic");
   auto ours = store::GetSetting(tx, store::setting::kPushTopic);
-  if (!ours || *topic != *ours) return Bad(who.id, "Topic '" + *topic + "' is not this server's push topic");
+  if (!ours || *topic != *ours) return BadRequest(who.id, "Topic '" + *topic + "' is not this server's push topic");
   store::TokenUpdateFields f;
   f.topic = *topic;
   f.token = *token;
@@ -84,14 +79,14 @@ http::Response TokenUpdate(pqxx::work& tx, const CheckinMessage& m) {
 http::Response DeclarativeManagement(pqxx::work& tx, const CheckinMessage& m) {
   const auto& who = m.enrollment;
   auto endpoint = plist::GetString(m.body.get(), "Endpoint");
-  if (!endpoint) return Bad(who.id, "DeclarativeManagement without Endpoint");
+  if (!endpoint) return BadRequest(who.id, "DeclarativeManagement without Endpoint");
   if (*endpoint == "tokens") return Json(who.id, store::DeclarativeTokensJson(tx, who.id));
   if (*endpoint == "declaration-items") return Json(who.id, store::DeclarationItemsJson(tx, who.id));
   if (*endpoint == "status") {
     auto data = plist::GetData(m.body.get(), "Data");
-    if (!data) return Bad(who.id, "a status report without Data");
+    if (!data) return BadRequest(who.id, "a status report without Data");
     Status s = protocol::CheckStatusReportJson(*data);
-    if (!s.ok()) return Bad(who.id, s.message());
+    if (!s.ok()) return BadRequest(who.id, s.message());
     store::StoreStatusReport(tx, who.id, *data);
     tx.commit();
     return Ok(who.id, "status report stored");
@@ -100,7 +95,7 @@ http::Response DeclarativeManagement(pqxx::work& tx, const CheckinMessage& m) {
   if (endpoint->rfind(prefix, 0) == 0) {
     std::string rest = endpoint->substr(prefix.size());
     auto slash = rest.find('/');
-    if (slash == std::string::npos) return Bad(who.id, "malformed declaration endpoint");
+    if (slash == std::string::npos) return BadRequest(who.id, "malformed declaration endpoint");
     auto decl = store::DeclarationJson(tx, who.id, rest.substr(0, slash), rest.substr(slash + 1));
     if (!decl) {
       auto r = http::Response::Text(404, "no such declaration for this enrollment");
@@ -109,32 +104,22 @@ http::Response DeclarativeManagement(pqxx::work& tx, const CheckinMessage& m) {
     }
     return Json(who.id, *decl);
   }
-  return Bad(who.id, "unknown DeclarativeManagement Endpoint '" + endpoint->substr(0, 64) + "'");
+  return BadRequest(who.id, "unknown DeclarativeManagement Endpoint '" + endpoint->substr(0, 64) + "'");
 }
 
 }  // namespace
 
-http::Response UnrecognizedDevice(const std::string& enrollment_id, const std::string& why) {
-  http::Response r;
-  r.status = 403;
-  r.content_type = "application/json";
-  r.body = "{\"code\":\"com.apple.unrecognized.device\",\"description\":\"This device is not enrolled with this server.\"}";
-  r.enrollment_id = enrollment_id;
-  r.reason = why;
-  return r;
-}
-
 http::Response CheckinService::Handle(const http::Request& req, pqxx::connection& conn) {
   if (req.method != "PUT" && req.method != "POST") return http::Response::Text(405, "check-in takes PUT or POST");
   if (!protocol::ContentTypeIs(req.content_type(), "application/x-apple-aspen-mdm-checkin"))
-    return Bad("", "check-in needs Content-Type application/x-apple-aspen-mdm-checkin, got '" +
+    return BadRequest("", "check-in needs Content-Type application/x-apple-aspen-mdm-checkin, got '" +
                        req.content_type().substr(0, 100) + "'");
   auto parsed = protocol::ParseCheckin(req.body);
-  if (!parsed.ok()) return Bad("", parsed.status().message());
+  if (!parsed.ok()) return BadRequest("", parsed.status().message());
   CheckinMessage& m = parsed.value();
   const auto& who = m.enrollment;
   auto cert = auth_.Authenticate(req, conn);
-  if (!cert.ok()) return Bad(who.id, cert.status().message());
+  if (!cert.ok()) return BadRequest(who.id, cert.status().message());
 
   pqxx::work tx(conn);
   if (m.type == MessageType::kAuthenticate) return Authenticate(tx, m, *cert);
@@ -144,7 +129,7 @@ http::Response CheckinService::Handle(const http::Request& req, pqxx::connection
   if (!a.device_exists || a.device_status == "removed")
     return UnrecognizedDevice(who.id, m.type_name + " from a device this server does not know");
   if (!a.bound_sha256 || *a.bound_sha256 != *cert)
-    return Bad(who.id, m.type_name + " signed by a certificate not bound to this device");
+    return BadRequest(who.id, m.type_name + " signed by a certificate not bound to this device");
   if (a.device_status == "checked-out")
     return UnrecognizedDevice(who.id, m.type_name + " from a device that checked out");
   bool enrolled = a.exists && a.status == "enrolled";
@@ -163,12 +148,12 @@ http::Response CheckinService::Handle(const http::Request& req, pqxx::connection
       return r;
     }
     case MessageType::kSetBootstrapToken:
-      if (who.user_channel) return Bad(who.id, "SetBootstrapToken on a user channel");
+      if (who.user_channel) return BadRequest(who.id, "SetBootstrapToken on a user channel");
       store::SetBootstrapToken(tx, who.device_id, plist::GetData(m.body.get(), "BootstrapToken"));
       tx.commit();
       return Ok(who.id, "bootstrap token stored");
     case MessageType::kGetBootstrapToken: {
-      if (who.user_channel) return Bad(who.id, "GetBootstrapToken on a user channel");
+      if (who.user_channel) return BadRequest(who.id, "GetBootstrapToken on a user channel");
       auto token = store::GetBootstrapToken(tx, who.device_id);
       plist::Owned dict(plist_new_dict());
       if (token) plist::SetData(dict.get(), "BootstrapToken", *token);
@@ -180,16 +165,16 @@ http::Response CheckinService::Handle(const http::Request& req, pqxx::connection
       return r;
     }
     case MessageType::kDeclarativeManagement:
-      if (!enrolled) return Bad(who.id, "DeclarativeManagement before enrollment completed");
+      if (!enrolled) return BadRequest(who.id, "DeclarativeManagement before enrollment completed");
       return DeclarativeManagement(tx, m);
     case MessageType::kGetToken: {
       auto service = plist::GetString(m.body.get(), "TokenServiceType").value_or("");
-      return Bad(who.id, "GetToken for '" + service.substr(0, 64) + "' is not supported by this server");
+      return BadRequest(who.id, "GetToken for '" + service.substr(0, 64) + "' is not supported by this server");
     }
     case MessageType::kAuthenticate:
       break;
   }
-  return Bad(who.id, "unhandled message");
+  return BadRequest(who.id, "unhandled message");
 }
 
 }  // namespace mdm::service

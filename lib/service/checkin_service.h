@@ -16,7 +16,4 @@ class CheckinService {
   DeviceAuthenticator& auth_;
 };
 
-// 403 with an ErrorUnrecognizedDevice body: the device unenrolls cleanly (iOS 17+).
-http::Response UnrecognizedDevice(const std::string& enrollment_id, const std::string& why);
-
 }  // namespace mdm::service

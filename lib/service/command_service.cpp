@@ -2,7 +2,7 @@
 
 #include "core/log.h"
 #include "protocol/messages.h"
-#include "service/checkin_service.h"
+#include "service/device_responses.h"
 #include "store/enrollment_store.h"
 #include "store/inventory_store.h"
 #include "store/queue_store.h"
@@ -11,12 +11,6 @@ namespace mdm::service {
 namespace {
 
 using protocol::Report;
-
-http::Response Bad(const std::string& enrollment_id, const std::string& why) {
-  auto r = http::Response::Text(400, "bad request", why);
-  r.enrollment_id = enrollment_id;
-  return r;
-}
 
 http::Response Answer(const std::string& enrollment_id, const std::optional<store::NextCommand>& next,
                       std::string note) {
@@ -38,14 +32,14 @@ http::Response CommandService::Handle(const http::Request& req, pqxx::connection
   // Some clients send no Content-Type here; a different one is refused.
   std::string ct = req.content_type();
   if (!ct.empty() && !protocol::ContentTypeIs(ct, "application/x-apple-aspen-mdm"))
-    return Bad("", "the command channel needs Content-Type application/x-apple-aspen-mdm, got '" +
+    return BadRequest("", "the command channel needs Content-Type application/x-apple-aspen-mdm, got '" +
                        ct.substr(0, 100) + "'");
   auto parsed = protocol::ParseReport(req.body);
-  if (!parsed.ok()) return Bad("", parsed.status().message());
+  if (!parsed.ok()) return BadRequest("", parsed.status().message());
   Report& rep = parsed.value();
   const auto& who = rep.enrollment;
   auto cert = auth_.Authenticate(req, conn);
-  if (!cert.ok()) return Bad(who.id, cert.status().message());
+  if (!cert.ok()) return BadRequest(who.id, cert.status().message());
 
   if (rep.status == Report::Status::kIdle) {
     // The hot path: one statement, no transaction.
@@ -53,8 +47,8 @@ http::Response CommandService::Handle(const http::Request& req, pqxx::connection
     store::IdleOutcome o = store::Idle(tx, who.id, who.device_id, *cert);
     if (!o.enrollment_exists || o.status == "removed" || o.status == "checked-out")
       return UnrecognizedDevice(who.id, "Idle from an enrollment this server does not know or that checked out");
-    if (!o.cert_matches) return Bad(who.id, "Idle signed by a certificate not bound to this device");
-    if (o.status != "enrolled") return Bad(who.id, "Idle before the enrollment's TokenUpdate");
+    if (!o.cert_matches) return BadRequest(who.id, "Idle signed by a certificate not bound to this device");
+    if (o.status != "enrolled") return BadRequest(who.id, "Idle before the enrollment's TokenUpdate");
     return Answer(who.id, o.next, "");
   }
 
@@ -63,8 +57,8 @@ http::Response CommandService::Handle(const http::Request& req, pqxx::connection
   if (!a.exists || !a.device_exists || a.status == "removed" || a.status == "checked-out")
     return UnrecognizedDevice(who.id, rep.status_name + " from an enrollment this server does not know");
   if (!a.bound_sha256 || *a.bound_sha256 != *cert)
-    return Bad(who.id, rep.status_name + " signed by a certificate not bound to this device");
-  if (a.status != "enrolled") return Bad(who.id, rep.status_name + " before the enrollment's TokenUpdate");
+    return BadRequest(who.id, rep.status_name + " signed by a certificate not bound to this device");
+  if (a.status != "enrolled") return BadRequest(who.id, rep.status_name + " before the enrollment's TokenUpdate");
 
   auto request_type = store::RecordResult(tx, who.id, rep.command_uuid, rep.status_name, plist::ToJson(rep.body.get()),
                                           protocol::ErrorChainJson(rep));

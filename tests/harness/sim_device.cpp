@@ -13,21 +13,10 @@ std::string RandomSerial() {
 }
 
 void Merge(plist_t into, plist_t extra) {
-  if (!extra) return;
-  plist_dict_iter it = nullptr;
-  plist_dict_new_iter(extra, &it);
-  while (true) {
-    char* key = nullptr;
-    plist_t v = nullptr;
-    plist_dict_next_item(extra, it, &key, &v);
-    if (!v) {
-      std::free(key);
-      break;
-    }
-    plist::Set(into, key, plist_copy(v));
-    std::free(key);
-  }
-  std::free(it);
+  plist::ForEach(extra, [&](const std::string& key, plist_t v) {
+    plist::Set(into, key.c_str(), plist_copy(v));
+    return true;
+  });
 }
 
 }  // namespace
