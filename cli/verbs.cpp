@@ -7,6 +7,12 @@ int RunMigrate(Context& ctx);
 int RunHealth(Context& ctx);
 int RunCommandSend(Context& ctx);
 int RunDevice(Context& ctx);
+int RunSettings(Context& ctx);
+int RunVendor(Context& ctx);
+int RunApns(Context& ctx);
+int RunToken(Context& ctx);
+int RunActivationProfile(Context& ctx);
+int RunStatus(Context& ctx);
 
 const std::vector<Verb>& Verbs() {
   static const std::vector<Verb> verbs = {
@@ -20,6 +26,50 @@ const std::vector<Verb>& Verbs() {
        "  Loads the configuration, connects to PostgreSQL and prints the schema version.\n"
        "  Exit status 0 when all is well, 1 otherwise.\n",
        RunHealth},
+      {"settings", "set or read the server's settings (api-url)",
+       "usage: mdm-console settings set api-url https://HOST/api-mdm.php\n"
+       "       mdm-console settings get [NAME]\n"
+       "  api-url is the public URL devices reach; enrollment profiles and the activation profile\n"
+       "  use it. It must end with /api-mdm.php; http is accepted with a warning.\n"
+       "  get prints api-url and push-topic (or the one named).\n",
+       RunSettings},
+      {"vendor", "the MDM vendor certificate (paid Apple developer account)",
+       "usage: mdm-console vendor csr [--cn NAME] > vendor.csr\n"
+       "       mdm-console vendor cert mdm.cer\n"
+       "  csr: makes the vendor key once (RSA-2048, kept in the database) and prints a CSR for it;\n"
+       "  upload it at Apple's developer portal (MDM CSR). cert: stores the certificate Apple returns\n"
+       "  (DER or PEM) after checking it belongs to the vendor key.\n",
+       RunVendor},
+      {"apns", "the APNs push certificate: request and upload",
+       "usage: mdm-console apns csr [--cn NAME] > mdm-apn.csr\n"
+       "       mdm-console apns csr --unsigned > push.csr\n"
+       "       mdm-console apns cert MDM_Push.pem [--allow-topic-change]\n"
+       "  csr: makes the push key once (kept for renewals) and prints the signed request to upload\n"
+       "  at Apple's push certificate portal (base64 of a plist: CSR, chain, vendor signature).\n"
+       "  --unsigned prints the plain CSR, to have it signed elsewhere.\n"
+       "  cert: stores the push certificate (PEM or DER) after checking it matches the push key;\n"
+       "  the topic comes from its subject UID. A different topic from the stored one is refused\n"
+       "  unless --allow-topic-change (then every device must enroll again).\n",
+       RunApns},
+      {"token", "the ABM/ASM server token for Automated Device Enrollment",
+       "usage: mdm-console token cert > mdm-token-cert.pem\n"
+       "       mdm-console token upload MDM_Server_Token_....p7m\n"
+       "  cert: makes the token key once and prints the certificate to upload in ABM/ASM.\n"
+       "  upload: decrypts the server token ABM/ASM returns, checks it and stores it; prints its expiry.\n",
+       RunToken},
+      {"activation-profile", "the ADE activation profile (JSON) that applesync defines at Apple",
+       "usage: mdm-console activation-profile set profile.json | activation-profile get\n"
+       "  set: checks the keys and their types (profile_name, url, is_supervised, is_mandatory,\n"
+       "  is_mdm_removable, await_device_configured, skip_setup_items, language, region, ...) and that\n"
+       "  url is <api-url>/profile, then stores it.\n",
+       RunActivationProfile},
+      {"status", "certificate and token expiry, counts, stuck commands; exit 1 if something expired",
+       "usage: mdm-console status\n"
+       "  Prints api-url, the push topic and expiry, vendor certificate and ABM token expiry, device\n"
+       "  and enrollment counts and commands pending for more than a day; a WARNING line for what\n"
+       "  expires within 30 days or is missing. Exit status 1 when something has expired (for\n"
+       "  monitoring), else 0.\n",
+       RunStatus},
       {"device", "list devices, show one device's inventory and queue, or remove a device",
        "usage: mdm-console device list [--json]\n"
        "       mdm-console device show <id> [--json]\n"

@@ -11,6 +11,7 @@
 #include <openssl/x509v3.h>
 
 #include <cstring>
+#include <ctime>
 #include <stdexcept>
 
 namespace mdm::crypto {
@@ -51,6 +52,18 @@ bool AddExt(X509* cert, X509* issuer, int nid, const std::string& value) {
   return ext && X509_add_ext(cert, ext.get(), -1) == 1;
 }
 
+void FillName(X509_NAME* name, const CertRequest& req) {
+  auto add = [&](const char* field, const std::string& v) {
+    if (!v.empty())
+      X509_NAME_add_entry_by_txt(name, field, MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(v.c_str()), -1,
+                                 -1, 0);
+  };
+  add("UID", req.uid);
+  add("O", req.organization);
+  add("CN", req.common_name);
+  add("emailAddress", req.email);
+}
+
 Result<Cert> MakeCert(X509* issuer_cert, EVP_PKEY* issuer_key, EVP_PKEY* subject_key, const CertRequest& req) {
   const EVP_MD* md = DigestByName(req.digest);
   if (!md) return Status::Invalid("unknown digest " + req.digest);
@@ -62,15 +75,11 @@ Result<Cert> MakeCert(X509* issuer_cert, EVP_PKEY* issuer_key, EVP_PKEY* subject
   std::unique_ptr<BIGNUM, decltype(&BN_free)> bn(
       BN_bin2bn(reinterpret_cast<const unsigned char*>(serial_bytes.data()), 20, nullptr), BN_free);
   BN_to_ASN1_INTEGER(bn.get(), X509_get_serialNumber(cert.get()));
-  X509_gmtime_adj(X509_getm_notBefore(cert.get()), -3600);  // tolerate clocks an hour behind
+  // An hour of slack for clocks behind; a negative `days` makes an expired certificate (tests).
+  X509_gmtime_adj(X509_getm_notBefore(cert.get()), req.days < 0 ? (req.days - 30) * 86400L : -3600);
   X509_gmtime_adj(X509_getm_notAfter(cert.get()), static_cast<long>(req.days) * 86400);
   X509_set_pubkey(cert.get(), subject_key);
-  X509_NAME* name = X509_get_subject_name(cert.get());
-  if (!req.organization.empty())
-    X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8,
-                               reinterpret_cast<const unsigned char*>(req.organization.c_str()), -1, -1, 0);
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
-                             reinterpret_cast<const unsigned char*>(req.common_name.c_str()), -1, -1, 0);
+  FillName(X509_get_subject_name(cert.get()), req);
   X509* issuer = issuer_cert ? issuer_cert : cert.get();
   X509_set_issuer_name(cert.get(), X509_get_subject_name(issuer));
   bool ok = true;
@@ -247,6 +256,121 @@ Result<Cert> CertFromPemOrDer(std::string_view bytes) {
 }
 
 Result<Cert> SelfSign(EVP_PKEY* key, const CertRequest& req) { return MakeCert(nullptr, key, key, req); }
+
+std::string SubjectUid(X509* cert) {
+  X509_NAME* name = X509_get_subject_name(cert);
+  int idx = X509_NAME_get_index_by_NID(name, NID_userId, -1);
+  if (idx < 0) return "";
+  unsigned char* utf8 = nullptr;
+  int n = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, idx)));
+  if (n < 0) return "";
+  std::string out(reinterpret_cast<char*>(utf8), static_cast<size_t>(n));
+  OPENSSL_free(utf8);
+  return out;
+}
+
+int64_t NotAfter(X509* cert) {
+  std::tm tm{};
+  if (ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm) != 1) return 0;
+  return static_cast<int64_t>(timegm(&tm));
+}
+
+std::string FormatTime(int64_t unix_seconds) {
+  std::time_t t = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
+  return buf;
+}
+
+Result<Csr> MakeCsr(EVP_PKEY* key, const CertRequest& subject) {
+  Csr csr(X509_REQ_new());
+  X509_REQ_set_version(csr.get(), 0);
+  FillName(X509_REQ_get_subject_name(csr.get()), subject);
+  X509_REQ_set_pubkey(csr.get(), key);
+  if (X509_REQ_sign(csr.get(), key, EVP_sha256()) <= 0) return Status::Internal("signing the CSR: " + LastError());
+  return csr;
+}
+
+std::string CsrToDer(X509_REQ* csr) {
+  unsigned char* der = nullptr;
+  int n = i2d_X509_REQ(csr, &der);
+  if (n <= 0) return "";
+  std::string out(reinterpret_cast<char*>(der), static_cast<size_t>(n));
+  OPENSSL_free(der);
+  return out;
+}
+
+std::string CsrToPem(X509_REQ* csr) {
+  Bio b(BIO_new(BIO_s_mem()));
+  PEM_write_bio_X509_REQ(b.get(), csr);
+  return BioContents(b.get());
+}
+
+Result<Csr> CsrFromPemOrDer(std::string_view bytes) {
+  Csr csr;
+  if (bytes.find("-----BEGIN") != std::string_view::npos) {
+    Bio b = MemBio(bytes);
+    csr.reset(PEM_read_bio_X509_REQ(b.get(), nullptr, nullptr, nullptr));
+  } else {
+    const unsigned char* p = reinterpret_cast<const unsigned char*>(bytes.data());
+    csr.reset(d2i_X509_REQ(nullptr, &p, static_cast<long>(bytes.size())));
+  }
+  ERR_clear_error();
+  if (!csr) return Status::Invalid("not a certificate signing request (PEM or DER)");
+  return csr;
+}
+
+Pkey CsrPublicKey(X509_REQ* csr) { return Pkey(X509_REQ_get_pubkey(csr)); }
+
+Pkey PublicKeyOf(X509* cert) { return Pkey(X509_get_pubkey(cert)); }
+
+Result<Cert> IssueForCsr(X509* ca_cert, EVP_PKEY* ca_key, X509_REQ* csr, const CertRequest& req) {
+  Pkey pub = CsrPublicKey(csr);
+  if (!pub) return Status::Invalid("the CSR has no usable public key");
+  return MakeCert(ca_cert, ca_key, pub.get(), req);
+}
+
+Result<std::string> SignSha256(EVP_PKEY* key, std::string_view data) {
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  size_t len = 0;
+  if (EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key) != 1 ||
+      EVP_DigestSign(ctx.get(), nullptr, &len, reinterpret_cast<const unsigned char*>(data.data()), data.size()) != 1)
+    return Status::Internal("signing: " + LastError());
+  std::string sig(len, '\0');
+  if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &len,
+                     reinterpret_cast<const unsigned char*>(data.data()), data.size()) != 1)
+    return Status::Internal("signing: " + LastError());
+  sig.resize(len);
+  return sig;
+}
+
+bool VerifySha256(EVP_PKEY* public_key, std::string_view data, std::string_view signature) {
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  bool ok = EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, public_key) == 1 &&
+            EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()), signature.size(),
+                             reinterpret_cast<const unsigned char*>(data.data()), data.size()) == 1;
+  ERR_clear_error();
+  return ok;
+}
+
+Result<std::string> DecryptSmime(std::string_view smime, X509* cert, EVP_PKEY* key) {
+  Bio in = MemBio(smime);
+  Cms cms(SMIME_read_CMS(in.get(), nullptr));
+  if (!cms) {
+    ERR_clear_error();
+    return Status::Invalid("not an S/MIME message (expected the .p7m file as downloaded)");
+  }
+  if (OBJ_obj2nid(CMS_get0_type(cms.get())) != NID_pkcs7_enveloped)
+    return Status::Invalid("the S/MIME message is not encrypted (EnvelopedData)");
+  Bio out(BIO_new(BIO_s_mem()));
+  if (CMS_decrypt(cms.get(), key, cert, nullptr, out.get(), 0) != 1) {
+    ERR_clear_error();
+    return Status::Invalid("cannot decrypt it with this server's key: it was made for another certificate");
+  }
+  return BioContents(out.get());
+}
 
 Result<Cert> Issue(X509* ca_cert, EVP_PKEY* ca_key, EVP_PKEY* subject_key, const CertRequest& req) {
   return MakeCert(ca_cert, ca_key, subject_key, req);

@@ -6,6 +6,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -19,10 +20,12 @@ struct PkeyDeleter { void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); } };
 struct X509Deleter { void operator()(X509* p) const { X509_free(p); } };
 struct StoreDeleter { void operator()(X509_STORE* p) const { X509_STORE_free(p); } };
 struct CmsDeleter { void operator()(CMS_ContentInfo* p) const { CMS_ContentInfo_free(p); } };
+struct CsrDeleter { void operator()(X509_REQ* p) const { X509_REQ_free(p); } };
 using Pkey = std::unique_ptr<EVP_PKEY, PkeyDeleter>;
 using Cert = std::unique_ptr<X509, X509Deleter>;
 using Store = std::unique_ptr<X509_STORE, StoreDeleter>;
 using Cms = std::unique_ptr<CMS_ContentInfo, CmsDeleter>;
+using Csr = std::unique_ptr<X509_REQ, CsrDeleter>;
 
 // --- bytes ---------------------------------------------------------------------------------
 std::string RandomBytes(size_t n);             // from OpenSSL's CSPRNG
@@ -50,6 +53,8 @@ Result<Cert> CertFromPemOrDer(std::string_view bytes);
 struct CertRequest {
   std::string common_name;
   std::string organization;
+  std::string email;          // emailAddress in the subject
+  std::string uid;            // UID in the subject (APNs topics live there)
   int days = 365;
   bool is_ca = false;
   bool client_auth = false;   // extendedKeyUsage clientAuth (device identities)
@@ -64,6 +69,27 @@ Result<Cert> SelfSign(EVP_PKEY* key, const CertRequest& req);
 Result<Cert> Issue(X509* ca_cert, EVP_PKEY* ca_key, EVP_PKEY* subject_key, const CertRequest& req);
 
 bool KeyMatchesCert(EVP_PKEY* key, X509* cert);
+// The certificate's subject UID (0.9.2342.19200300.100.1.1), "" when it has none.
+std::string SubjectUid(X509* cert);
+// notAfter as seconds since 1970.
+int64_t NotAfter(X509* cert);
+// "2027-03-01 12:00:00 UTC"
+std::string FormatTime(int64_t unix_seconds);
+
+// --- certificate signing requests ----------------------------------------------------------
+Result<Csr> MakeCsr(EVP_PKEY* key, const CertRequest& subject);
+std::string CsrToDer(X509_REQ* csr);
+std::string CsrToPem(X509_REQ* csr);
+Result<Csr> CsrFromPemOrDer(std::string_view bytes);
+Pkey CsrPublicKey(X509_REQ* csr);
+// A certificate for the CSR's public key and the subject in `req`, issued by the CA.
+Result<Cert> IssueForCsr(X509* ca_cert, EVP_PKEY* ca_key, X509_REQ* csr, const CertRequest& req);
+
+// --- raw signatures ------------------------------------------------------------------------
+// RSA (PKCS#1 v1.5) with SHA-256 over `data`.
+Result<std::string> SignSha256(EVP_PKEY* key, std::string_view data);
+bool VerifySha256(EVP_PKEY* public_key, std::string_view data, std::string_view signature);
+Pkey PublicKeyOf(X509* cert);
 std::string SubjectCommonName(X509* cert);
 std::string CertSha256(X509* cert);             // raw SHA-256 of the DER
 
@@ -84,6 +110,10 @@ struct SignOptions {
 };
 // A CMS SignedData (DER) over `content`, with the signer certificate inside.
 Result<std::string> Sign(std::string_view content, X509* cert, EVP_PKEY* key, const SignOptions& opts = {});
+
+// Decrypts an S/MIME message (what `openssl smime -encrypt` writes: MIME headers and base64 of
+// a CMS EnvelopedData) for `cert`/`key`. Returns the decrypted MIME entity.
+Result<std::string> DecryptSmime(std::string_view smime, X509* cert, EVP_PKEY* key);
 
 // The last OpenSSL error as text (and the error queue cleared).
 std::string LastError();

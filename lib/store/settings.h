@@ -13,6 +13,17 @@ namespace setting {
 constexpr const char* kDeviceCaCert = "device_ca.cert";  // PEM
 constexpr const char* kDeviceCaKey = "device_ca.key";    // PEM; never logged
 constexpr const char* kPushTopic = "apns.topic";         // com.apple.mgmt.External.<uuid>
+constexpr const char* kPushKey = "apns.key";             // PEM; kept for renewals
+constexpr const char* kPushCert = "apns.cert";           // PEM
+constexpr const char* kPushExpires = "apns.expires_at";  // unix seconds
+constexpr const char* kVendorKey = "vendor.key";
+constexpr const char* kVendorCert = "vendor.cert";
+constexpr const char* kTokenKey = "abm.token_key";       // the key ABM encrypts the server token to
+constexpr const char* kTokenCert = "abm.token_cert";
+constexpr const char* kAbmToken = "abm.token";           // JSON: the five OAuth values; secret
+constexpr const char* kAbmTokenExpires = "abm.token_expires_at";  // unix seconds
+constexpr const char* kApiUrl = "api_url";               // https://host/api-mdm.php
+constexpr const char* kActivationProfile = "abm.activation_profile";  // JSON
 }  // namespace setting
 
 std::optional<std::string> GetSetting(pqxx::transaction_base& tx, const std::string& name);

@@ -1,0 +1,62 @@
+// The operator's Apple certificate workflow: vendor certificate, APNs push certificate, the ABM
+// server token, the public URL and the activation profile. Key material lives in the settings
+// table; nothing is written to files here.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <pqxx/pqxx>
+
+#include "core/status.h"
+
+namespace mdm::certs {
+
+// `settings set api-url`: an https URL ending in /api-mdm.php. http is accepted with a warning.
+Status SetApiUrl(pqxx::connection& conn, const std::string& url, std::string* warning);
+
+// The vendor key (made once, RSA-2048) and a CSR for it, PEM.
+Result<std::string> VendorCsr(pqxx::connection& conn, const std::string& common_name);
+// Stores Apple's vendor certificate (DER or PEM) after checking it matches the vendor key.
+// Returns its expiry (unix seconds).
+Result<int64_t> StoreVendorCert(pqxx::connection& conn, const std::string& file_bytes);
+
+// The push key (made once and kept for renewals) and its CSR, PEM.
+Result<std::string> ApnsCsrUnsigned(pqxx::connection& conn, const std::string& common_name);
+// The file for Apple's push certificate portal: base64 of a plist with PushCertRequestCSR,
+// PushCertCertificateChain (vendor, Apple WWDR CA G3, Apple Root CA) and PushCertSignature
+// (SHA-256 RSA signature of the DER CSR by the vendor key).
+Result<std::string> ApnsCsrSigned(pqxx::connection& conn, const std::string& common_name);
+
+struct PushCertInfo {
+  std::string topic;
+  int64_t expires_at = 0;
+  bool topic_changed = false;
+};
+// Stores the push certificate (PEM or DER): it must match the push key, carry a topic
+// (subject UID com.apple.mgmt.*), and keep the stored topic unless `allow_topic_change`.
+Result<PushCertInfo> StorePushCert(pqxx::connection& conn, const std::string& file_bytes, bool allow_topic_change);
+
+// The self-signed certificate (PEM) ABM encrypts the server token to; made once.
+Result<std::string> TokenCert(pqxx::connection& conn);
+struct AbmToken {
+  std::string consumer_key;  // the other four values are secrets and stay in the database
+  std::string access_token_expiry;
+  int64_t expires_at = 0;
+};
+// Decrypts the server token (.p7m) with the token key, checks its five fields, stores it.
+Result<AbmToken> StoreAbmToken(pqxx::connection& conn, const std::string& p7m);
+
+// Validates the activation profile JSON (known keys and types; url = <api-url>/profile) and
+// stores it, pretty as given.
+Status SetActivationProfile(pqxx::connection& conn, const std::string& json);
+
+struct StatusReport {
+  std::vector<std::string> lines;     // what is configured, one line each
+  std::vector<std::string> warnings;  // expiring within 30 days, missing
+  bool expired = false;               // something has expired: `status` exits 1
+};
+StatusReport Report(pqxx::connection& conn, int64_t now);
+
+}  // namespace mdm::certs
