@@ -13,6 +13,7 @@ int RunApns(Context& ctx);
 int RunToken(Context& ctx);
 int RunActivationProfile(Context& ctx);
 int RunStatus(Context& ctx);
+int RunSigningCert(Context& ctx);
 
 const std::vector<Verb>& Verbs() {
   static const std::vector<Verb> verbs = {
@@ -70,15 +71,29 @@ const std::vector<Verb>& Verbs() {
        "  expires within 30 days or is missing. Exit status 1 when something has expired (for\n"
        "  monitoring), else 0.\n",
        RunStatus},
+      {"signing-cert", "sign enrollment profiles with your own certificate",
+       "usage: mdm-console signing-cert import FILE.pem [--key KEY.pem]\n"
+       "       mdm-console signing-cert import FILE.p12 [--password-file F]\n"
+       "  Profiles are signed by a certificate the server makes (issued by its device CA) until you\n"
+       "  import your own, so devices show your organisation's name. PEM: certificate (then its chain)\n"
+       "  and key, in one file or with --key. PKCS#12: with the password in a file.\n",
+       RunSigningCert},
       {"device", "list devices, show one device's inventory and queue, or remove a device",
        "usage: mdm-console device list [--json]\n"
        "       mdm-console device show <id> [--json]\n"
        "       mdm-console device remove <id>\n"
+       "       mdm-console device enroll-profile [--serial S] [--name N] [--identity scep|pkcs12] [--expires 7d] > x.mobileconfig\n"
+       "       mdm-console device enroll-link [--serial S] [--name N] [--identity scep|pkcs12] [--expires 7d]\n"
+       "       mdm-console device register SERIAL...\n"
        "  list: every device with serial, name, model, OS, enrollment status, last contact and the\n"
        "  number of commands waiting. show: identifiers, inventory, enrollments (device and user\n"
        "  channels), the queue and recent results, installed profiles, apps and certificates.\n"
        "  remove: the device and its user channels are no longer managed; at its next contact it\n"
        "  gets 403 (ErrorUnrecognizedDevice) and unenrolls. Pending commands are canceled.\n"
+       "  enroll-profile: a signed enrollment profile (SCEP identity by default: its one-time challenge\n"
+       "  lasts --expires; pkcs12: the server makes the identity). enroll-link: a one-time URL\n"
+       "  <api-url>/enroll/<token> that serves such a profile once, then answers 410.\n"
+       "  register: serial numbers allowed to enroll through ADE besides those applesync brings.\n"
        "  <id> is the device's UDID (or EnrollmentID for User Enrollment).\n",
        RunDevice},
       {"command", "queue an MDM command for one or more enrollments",

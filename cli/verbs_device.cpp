@@ -101,8 +101,15 @@ int Show(Context& ctx, const std::string& id, bool json) {
 
 }  // namespace
 
+int RunEnrollProfile(Context& ctx);
+int RunEnrollLink(Context& ctx);
+int RunRegister(Context& ctx);
+
 int RunDevice(Context& ctx) {
   const auto& a = ctx.args();
+  if (!a.empty() && a[0] == "enroll-profile") return RunEnrollProfile(ctx);
+  if (!a.empty() && a[0] == "enroll-link") return RunEnrollLink(ctx);
+  if (!a.empty() && a[0] == "register") return RunRegister(ctx);
   bool json = false;
   std::vector<std::string> rest;
   for (const auto& s : a) {
@@ -118,7 +125,8 @@ int RunDevice(Context& ctx) {
     std::printf("removed %s: it unenrolls at its next contact; its history is kept\n", rest[1].c_str());
     return 0;
   }
-  return Fail("usage: mdm-console device list [--json] | show <id> [--json] | remove <id>");
+  return Fail("usage: mdm-console device list | show | remove | enroll-profile | enroll-link | register; "
+              "see mdm-console device --help");
 }
 
 }  // namespace mdm::cli

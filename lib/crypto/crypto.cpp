@@ -84,7 +84,8 @@ Result<Cert> MakeCert(X509* issuer_cert, EVP_PKEY* issuer_key, EVP_PKEY* subject
   X509_set_issuer_name(cert.get(), X509_get_subject_name(issuer));
   bool ok = true;
   if (req.is_ca) {
-    ok &= AddExt(cert.get(), issuer, NID_basic_constraints, "critical,CA:TRUE,pathlen:0");
+    ok &= AddExt(cert.get(), issuer, NID_basic_constraints,
+                 req.path_len < 0 ? "critical,CA:TRUE" : "critical,CA:TRUE,pathlen:" + std::to_string(req.path_len));
     ok &= AddExt(cert.get(), issuer, NID_key_usage, "critical,keyCertSign,cRLSign,digitalSignature");
   } else {
     ok &= AddExt(cert.get(), issuer, NID_basic_constraints, "critical,CA:FALSE");
@@ -460,6 +461,16 @@ Result<std::string> Sign(std::string_view content, X509* cert, EVP_PKEY* key, co
   std::string out(reinterpret_cast<char*>(der), static_cast<size_t>(n));
   OPENSSL_free(der);
   return out;
+}
+
+Result<Cert> IssueForCsrSubject(X509* ca_cert, EVP_PKEY* ca_key, X509_REQ* csr, const CertRequest& req) {
+  auto cert = IssueForCsr(ca_cert, ca_key, csr, req);
+  if (!cert.ok()) return cert;
+  // MakeCert names the subject after `req`: put the CSR's name in its place and sign again.
+  if (X509_set_subject_name(cert->get(), X509_REQ_get_subject_name(csr)) != 1 ||
+      X509_sign(cert->get(), ca_key, DigestByName(req.digest)) <= 0)
+    return Status::Internal("naming the certificate after the CSR: " + LastError());
+  return cert;
 }
 
 }  // namespace mdm::crypto

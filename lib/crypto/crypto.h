@@ -57,6 +57,7 @@ struct CertRequest {
   std::string uid;            // UID in the subject (APNs topics live there)
   int days = 365;
   bool is_ca = false;
+  int path_len = 0;           // for CAs: how many CAs may follow below; -1 for no limit
   bool client_auth = false;   // extendedKeyUsage clientAuth (device identities)
   bool server_auth = false;
   std::vector<std::string> dns_names;  // subjectAltName
@@ -117,5 +118,10 @@ Result<std::string> DecryptSmime(std::string_view smime, X509* cert, EVP_PKEY* k
 
 // The last OpenSSL error as text (and the error queue cleared).
 std::string LastError();
+
+// --- SCEP ----------------------------------------------------------------------------------
+// A certificate for the CSR's public key under the CSR's own subject name (the device names
+// itself in SCEP), with the validity and extensions of `req`, issued by the CA.
+Result<Cert> IssueForCsrSubject(X509* ca_cert, EVP_PKEY* ca_key, X509_REQ* csr, const CertRequest& req);
 
 }  // namespace mdm::crypto

@@ -8,6 +8,12 @@ namespace mdm::enroll {
 
 DeviceCa LoadOrCreateDeviceCa(pqxx::connection& conn) {
   pqxx::work tx(conn);
+  DeviceCa ca = LoadOrCreateDeviceCa(tx);
+  tx.commit();
+  return ca;
+}
+
+DeviceCa LoadOrCreateDeviceCa(pqxx::transaction_base& tx) {
   auto cert_pem = store::GetSetting(tx, store::setting::kDeviceCaCert);
   auto key_pem = store::GetSetting(tx, store::setting::kDeviceCaKey);
   if (!cert_pem || !key_pem) {
@@ -28,7 +34,6 @@ DeviceCa LoadOrCreateDeviceCa(pqxx::connection& conn) {
       cert_pem = crypto::CertToPem(cert->get());
     }
   }
-  tx.commit();
   auto cert = crypto::CertFromPem(*cert_pem);
   auto key = crypto::KeyFromPem(*key_pem);
   if (!cert.ok() || !key.ok()) throw std::runtime_error("the stored device CA is unreadable");

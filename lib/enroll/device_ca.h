@@ -16,6 +16,8 @@ struct DeviceCa {
 // Loads the device CA, creating it first when the database has none (two hosts racing to
 // create it end up with the same one).
 DeviceCa LoadOrCreateDeviceCa(pqxx::connection& conn);
+// The same inside the caller's transaction (created rows commit with it).
+DeviceCa LoadOrCreateDeviceCa(pqxx::transaction_base& tx);
 
 // The CA certificate alone (what workers need to verify devices), creating the CA if absent.
 crypto::Cert LoadDeviceCaCert(pqxx::connection& conn);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "config/config.h"
+#include "enroll/enrollment_service.h"
 #include "http/message.h"
 #include "service/admin_api.h"
 #include "service/checkin_service.h"
@@ -30,6 +31,7 @@ class App {
   CheckinService checkin_;
   CommandService commands_;
   AdminApi admin_;
+  enroll::EnrollmentService enrollment_;
 };
 
 }  // namespace mdm::service

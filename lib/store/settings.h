@@ -24,6 +24,9 @@ constexpr const char* kAbmToken = "abm.token";           // JSON: the five OAuth
 constexpr const char* kAbmTokenExpires = "abm.token_expires_at";  // unix seconds
 constexpr const char* kApiUrl = "api_url";               // https://host/api-mdm.php
 constexpr const char* kActivationProfile = "abm.activation_profile";  // JSON
+constexpr const char* kSigningCert = "profile_signing.cert";  // PEM (+ chain)
+constexpr const char* kSigningKey = "profile_signing.key";    // PEM
+constexpr const char* kAdeRootCa = "ade.root_ca";  // PEM; default: Apple Root CA
 }  // namespace setting
 
 std::optional<std::string> GetSetting(pqxx::transaction_base& tx, const std::string& name);
