@@ -14,6 +14,8 @@ int RunToken(Context& ctx);
 int RunActivationProfile(Context& ctx);
 int RunStatus(Context& ctx);
 int RunSigningCert(Context& ctx);
+int RunPush(Context& ctx);
+int RunMdmcron(Context& ctx);
 
 const std::vector<Verb>& Verbs() {
   static const std::vector<Verb> verbs = {
@@ -27,12 +29,16 @@ const std::vector<Verb>& Verbs() {
        "  Loads the configuration, connects to PostgreSQL and prints the schema version.\n"
        "  Exit status 0 when all is well, 1 otherwise.\n",
        RunHealth},
-      {"settings", "set or read the server's settings (api-url)",
+      {"settings", "set or read the server's settings (api-url, apns-url, apns-ca-file)",
        "usage: mdm-console settings set api-url https://HOST/api-mdm.php\n"
+       "       mdm-console settings set apns-url https://api.push.apple.com\n"
+       "       mdm-console settings set apns-ca-file FILE.pem\n"
        "       mdm-console settings get [NAME]\n"
        "  api-url is the public URL devices reach; enrollment profiles and the activation profile\n"
        "  use it. It must end with /api-mdm.php; http is accepted with a warning.\n"
-       "  get prints api-url and push-topic (or the one named).\n",
+       "  apns-url: Apple's push service (default https://api.push.apple.com; the sandbox is\n"
+       "  https://api.sandbox.push.apple.com). apns-ca-file: an extra CA to trust for it.\n"
+       "  get prints api-url, push-topic, apns-url, apns-ca-file (or the one named).\n",
        RunSettings},
       {"vendor", "the MDM vendor certificate (paid Apple developer account)",
        "usage: mdm-console vendor csr [--cn NAME] > vendor.csr\n"
@@ -71,6 +77,20 @@ const std::vector<Verb>& Verbs() {
        "  expires within 30 days or is missing. Exit status 1 when something has expired (for\n"
        "  monitoring), else 0.\n",
        RunStatus},
+      {"push", "wake enrollments now through APNs",
+       "usage: mdm-console push <enrollment-id>...\n"
+       "  Sends one push to each enrollment named that has a live push token; the devices then\n"
+       "  check in. Tokens APNs calls dead (410, BadDeviceToken) are not pushed again until the\n"
+       "  device's next TokenUpdate.\n",
+       RunPush},
+      {"mdmcron", "the periodic run (crontab): push what is due",
+       "usage: mdm-console mdmcron [--pending-after SECONDS] [--wakeup-after SECONDS]\n"
+       "  Pushes every enrollment with commands waiting and neither a contact nor a push for\n"
+       "  --pending-after (default 3600), every enrollment that answered NotNow since its last push,\n"
+       "  and, once a day, those silent for --wakeup-after (default 86400). One statement picks them;\n"
+       "  a PostgreSQL advisory lock keeps two hosts from running it at once.\n"
+       "  crontab: */5 * * * * mdm-console mdmcron\n",
+       RunMdmcron},
       {"signing-cert", "sign enrollment profiles with your own certificate",
        "usage: mdm-console signing-cert import FILE.pem [--key KEY.pem]\n"
        "       mdm-console signing-cert import FILE.p12 [--password-file F]\n"

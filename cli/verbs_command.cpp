@@ -8,12 +8,15 @@
 
 namespace mdm::cli {
 
+int PushAfterEnqueue(Context& ctx, const std::vector<std::string>& enrollment_ids);
+
 int RunCommandSend(Context& ctx) {
   const auto& args = ctx.args();
   if (args.empty() || args[0] != "send") return Fail("usage: mdm-console command send ...; see mdm-console command --help");
   std::vector<std::string> targets, key_values;
   std::string plist_file, request_type;
   service::EnqueueOptions opts;
+  bool push = true;
   for (size_t i = 1; i < args.size(); ++i) {
     const std::string& a = args[i];
     if (a == "--plist" && i + 1 < args.size()) {
@@ -21,7 +24,7 @@ int RunCommandSend(Context& ctx) {
     } else if (a == "--force") {
       opts.force = true;
     } else if (a == "--no-push") {
-      // Pushes come with the push work; until then nothing is pushed either way.
+      push = false;
     } else if (a == "--priority" && i + 1 < args.size()) {
       try {
         opts.priority = std::stoi(args[++i]);
@@ -67,7 +70,8 @@ int RunCommandSend(Context& ctx) {
   if (!queued.ok()) return Fail(queued.status().message());
   std::printf("%s\n", queued->command_uuid.c_str());
   std::fprintf(stderr, "queued %s for %zu enrollment(s)\n", queued->request_type.c_str(), queued->enrollments);
-  return 0;
+  std::fflush(stdout);
+  return push ? PushAfterEnqueue(ctx, targets) : 0;
 }
 
 }  // namespace mdm::cli

@@ -8,6 +8,7 @@
 #include "crypto/crypto.h"
 #include "protocol/command_schema.h"
 #include "protocol/messages.h"
+#include "push/pusher.h"
 #include "service/commands.h"
 #include "store/device_reads.h"
 
@@ -147,6 +148,7 @@ http::Response AdminApi::PostCommand(const http::Request& req, pqxx::connection&
   } else {
     return JsonError(415, "send application/json, or a plist Command with application/x-plist");
   }
+  bool push = !Truthy(req.query, "nopush");
   auto queued = EnqueueCommand(conn, command.get(), targets, opts);
   if (!queued.ok()) {
     int status = queued.status().code() == Status::Code::kNotFound ? 404
@@ -162,6 +164,16 @@ http::Response AdminApi::PostCommand(const http::Request& req, pqxx::connection&
   w.String(queued->request_type.c_str());
   w.Key("enrollments");
   w.Uint64(queued->enrollments);
+  if (push) {
+    // Queued either way: a push that cannot go out now only delays the devices' next check-in.
+    auto pushed = push::PushEnrollments(conn, targets);
+    w.Key("pushed");
+    w.Uint64(pushed.ok() ? pushed->sent : 0);
+    if (!pushed.ok() || pushed->certificate_refused) {
+      w.Key("push_error");
+      w.String(pushed.ok() ? pushed->message.c_str() : pushed.status().message().c_str());
+    }
+  }
   w.EndObject();
   auto r = JsonResponse(200, std::string(buf.GetString(), buf.GetSize()));
   r.reason = "queued " + queued->request_type + " " + queued->command_uuid + " for " +

@@ -81,6 +81,7 @@ int RecordTokenUpdate(pqxx::transaction_base& tx, const protocol::EnrollmentRef&
                 "  user_short_name = coalesce(EXCLUDED.user_short_name, enrollments.user_short_name), "
                 "  user_long_name = coalesce(EXCLUDED.user_long_name, enrollments.user_long_name), "
                 "  token_update_count = enrollments.token_update_count + 1, token_updated_at = now(), "
+                "  push_token_invalid_at = NULL, "
                 "  last_seen_at = now(), updated_at = now() "
                 "RETURNING token_update_count",
                 who.id, who.device_id, who.user_channel ? "user" : "device", who.kind,

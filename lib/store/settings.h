@@ -26,6 +26,8 @@ constexpr const char* kApiUrl = "api_url";               // https://host/api-mdm
 constexpr const char* kActivationProfile = "abm.activation_profile";  // JSON
 constexpr const char* kSigningCert = "profile_signing.cert";  // PEM (+ chain)
 constexpr const char* kSigningKey = "profile_signing.key";    // PEM
+constexpr const char* kApnsUrl = "apns.url";          // default https://api.push.apple.com
+constexpr const char* kApnsCaFile = "apns.ca_file";    // extra CA bundle to trust for it
 constexpr const char* kAdeRootCa = "ade.root_ca";  // PEM; default: Apple Root CA
 }  // namespace setting
 
