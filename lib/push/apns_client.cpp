@@ -1,6 +1,7 @@
 #include "push/apns_client.h"
 
 #include <curl/curl.h>
+#include <strings.h>
 
 #include <algorithm>
 #include <chrono>

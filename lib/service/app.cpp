@@ -38,6 +38,7 @@ http::Response App::Route(const http::Request& req, store::Database& db) {
   }
   if (p == "/checkin") return checkin_.Handle(req, db.connection());
   if (p == "/mdm") return commands_.Handle(req, db.connection());
+  if (p == "/scep") return scep_.Handle(req, db.connection());
   if (p.rfind("/v1/", 0) == 0) return admin_.Handle(req, p.substr(3), db.connection());
   if (p == "/profile") return enrollment_.AdeProfile(req, db.connection());
   if (p.rfind("/enroll/", 0) == 0) return enrollment_.EnrollLink(req, p.substr(8), db.connection());

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "config/config.h"
+#include "enroll/scep.h"
 #include "enroll/enrollment_service.h"
 #include "http/message.h"
 #include "service/admin_api.h"
@@ -31,6 +32,7 @@ class App {
   CheckinService checkin_;
   CommandService commands_;
   AdminApi admin_;
+  enroll::ScepService scep_;
   enroll::EnrollmentService enrollment_;
 };
 

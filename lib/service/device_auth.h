@@ -10,6 +10,7 @@
 #include "config/config.h"
 #include "core/status.h"
 #include "crypto/crypto.h"
+#include "crypto/detached_verifier.h"
 #include "http/message.h"
 
 namespace mdm::service {
@@ -22,8 +23,9 @@ class DeviceAuthenticator {
   // presented by (nginx's client certificate, RFC 9440 Client-Cert), as trusted by the
   // configuration. kInvalid when there is none, or it does not verify or chain to the device CA.
   Result<std::string> Authenticate(const http::Request& req, pqxx::connection& conn);
-  // The same against a given trust store.
-  Result<std::string> Verify(const http::Request& req, X509_STORE* store) const;
+  // The same against a given trust store (tests); `verifier`, when given, checks signatures.
+  Result<std::string> Verify(const http::Request& req, X509_STORE* store,
+                             crypto::DetachedVerifier* verifier = nullptr) const;
 
  private:
   X509_STORE* TrustStore(pqxx::connection& conn);
@@ -32,6 +34,7 @@ class DeviceAuthenticator {
   bool use_signature_ = false, use_nginx_ = false, use_header_ = false;
   std::once_flag store_once_;
   crypto::Store store_;
+  std::unique_ptr<crypto::DetachedVerifier> verifier_;  // for the device CA's store
 };
 
 }  // namespace mdm::service

@@ -28,6 +28,13 @@ constexpr const char* kSigningCert = "profile_signing.cert";  // PEM (+ chain)
 constexpr const char* kSigningKey = "profile_signing.key";    // PEM
 constexpr const char* kApnsUrl = "apns.url";          // default https://api.push.apple.com
 constexpr const char* kApnsCaFile = "apns.ca_file";    // extra CA bundle to trust for it
+constexpr const char* kAbmUrl = "abm.url";            // default https://mdmenrollment.apple.com
+constexpr const char* kAbmCaFile = "abm.ca_file";
+constexpr const char* kAbmAccount = "abm.account";    // JSON from GET /account
+constexpr const char* kAbmCursor = "abm.cursor";
+constexpr const char* kAbmCursorMode = "abm.cursor_mode";  // fetch (a full fetch under way) or sync
+constexpr const char* kAbmProfileHash = "abm.profile_hash";  // SHA-256 of the profile last defined
+constexpr const char* kAbmProfileUuid = "abm.profile_uuid";
 constexpr const char* kAdeRootCa = "ade.root_ca";  // PEM; default: Apple Root CA
 }  // namespace setting
 

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "crypto/crypto.h"
+#include "crypto/detached_verifier.h"
 
 using namespace mdm::crypto;
 
@@ -108,4 +109,34 @@ TEST_CASE("crypto: tampered bodies, foreign signers and junk are refused", "[cry
   attached.detached = false;
   auto with_content = Sign("x", p.dev.get(), p.dev_key.get(), attached);
   CHECK_FALSE(VerifyDetached(*with_content, "x", store.get()).ok());
+}
+
+TEST_CASE("crypto: a remembered signer certificate verifies the same as a full check", "[crypto]") {
+  auto& p = SharedPki();
+  Store store = MakeStore({p.ca.get()});
+  DetachedVerifier v(store.get());
+  const std::string want = CertSha256(p.dev.get());
+  for (int round = 0; round < 3; ++round) {  // round 0 fills the cache, the others use it
+    for (bool attrs : {true, false}) {
+      SignOptions o;
+      o.signed_attributes = attrs;
+      std::string body = "body " + std::to_string(round);
+      auto sig = Sign(body, p.dev.get(), p.dev_key.get(), o).value();
+      std::string stripped;
+      std::string_view cert;
+      REQUIRE(SplitSignerCertificate(sig, &stripped, &cert));
+      CHECK(Sha256(cert) == want);
+      auto ok = v.Verify(sig, body);
+      REQUIRE(ok.ok());
+      CHECK(*ok == want);
+      CHECK_FALSE(v.Verify(sig, body + "!").ok());
+    }
+  }
+  // Another key claiming the remembered certificate's identity is refused.
+  Pkey other_key = GenerateRsaKey();
+  auto forged = Sign("x", p.dev.get(), other_key.get());
+  if (forged.ok()) CHECK_FALSE(v.Verify(*forged, "x").ok());
+  Cert self = SelfSign(other_key.get(), Req("intruder", false)).value();
+  CHECK_FALSE(v.Verify(Sign("x", self.get(), other_key.get()).value(), "x").ok());
+  CHECK_FALSE(v.Verify("garbage", "x").ok());
 }

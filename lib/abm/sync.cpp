@@ -1,0 +1,277 @@
+#include "abm/sync.h"
+
+#include <ctime>
+
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "abm/client.h"
+#include "crypto/crypto.h"
+#include "store/settings.h"
+#include "store/sql_util.h"
+
+namespace mdm::abm {
+namespace {
+
+namespace setting = store::setting;
+
+// Serialises applesync runs across hosts ("mdm-abms").
+constexpr long long kSyncLock = 0x6d646d2d61626d73LL;
+
+std::string Json(const rapidjson::Value& v) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  v.Accept(w);
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+std::string CursorRequest(int limit, const std::string& cursor) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.StartObject();
+  w.Key("limit");
+  w.Int(limit);
+  if (!cursor.empty()) {
+    w.Key("cursor");
+    w.String(cursor.c_str());
+  }
+  w.EndObject();
+  return buf.GetString();
+}
+
+Result<AbmConfig> LoadConfig(pqxx::connection& conn, SyncReport& report) {
+  pqxx::read_transaction tx(conn);
+  auto token = store::GetSetting(tx, setting::kAbmToken);
+  if (!token)
+    return Status::Conflict("no ABM/ASM server token: mdm-console token cert, upload it in ABM/ASM, then "
+                            "mdm-console token upload FILE.p7m");
+  rapidjson::Document d;
+  d.Parse(token->c_str());
+  AbmConfig c;
+  c.credentials = {d["consumer_key"].GetString(), d["consumer_secret"].GetString(), d["access_token"].GetString(),
+                   d["access_secret"].GetString()};
+  if (auto url = store::GetSetting(tx, setting::kAbmUrl)) c.base_url = *url;
+  if (auto ca = store::GetSetting(tx, setting::kAbmCaFile)) c.ca_file = *ca;
+  if (auto exp = store::GetSetting(tx, setting::kAbmTokenExpires)) {
+    long long left = std::stoll(*exp) - static_cast<long long>(std::time(nullptr));
+    if (left <= 0) return Status::Unauthorized("the ABM/ASM server token has expired: download a new one and run mdm-console token upload FILE.p7m");
+    if (left < 30LL * 86400)
+      report.token_warning = "the ABM/ASM server token expires in " + std::to_string(left / 86400) +
+                             " days: download a new one before then";
+  }
+  return c;
+}
+
+// One page of devices into dep_devices, with the cursor, in one transaction: a crash between
+// pages resumes from the last saved page. The latest op_date per serial wins.
+long long StorePage(pqxx::connection& conn, const rapidjson::Value& devices, const std::string& cursor,
+                    const std::string& mode, long long* deleted) {
+  pqxx::work tx(conn);
+  auto r = store::Exec(
+      tx, "abm_upsert",
+      "WITH page AS ("
+      "  SELECT DISTINCT ON (d->>'serial_number') d->>'serial_number' AS serial, d "
+      "  FROM jsonb_array_elements($1::jsonb) d WHERE jsonb_typeof(d->'serial_number') = 'string' "
+      "  ORDER BY d->>'serial_number', d->>'op_date' DESC NULLS LAST"
+      "), up AS ("
+      "  INSERT INTO dep_devices AS t (serial_number, source, model, description, color, asset_tag, os, device_family, "
+      "    profile_status, profile_uuid, op_type, op_date, deleted_at, updated_at) "
+      "  SELECT serial, 'abm', d->>'model', d->>'description', d->>'color', d->>'asset_tag', d->>'os', "
+      "    d->>'device_family', d->>'profile_status', d->>'profile_uuid', d->>'op_type', "
+      "    (d->>'op_date')::timestamptz, CASE WHEN d->>'op_type' = 'deleted' THEN now() END, now() FROM page "
+      "  ON CONFLICT (serial_number) DO UPDATE SET source = 'abm', "
+      "    model = coalesce(EXCLUDED.model, t.model), description = coalesce(EXCLUDED.description, t.description), "
+      "    color = coalesce(EXCLUDED.color, t.color), asset_tag = coalesce(EXCLUDED.asset_tag, t.asset_tag), "
+      "    os = coalesce(EXCLUDED.os, t.os), device_family = coalesce(EXCLUDED.device_family, t.device_family), "
+      "    profile_status = coalesce(EXCLUDED.profile_status, t.profile_status), "
+      "    profile_uuid = coalesce(EXCLUDED.profile_uuid, t.profile_uuid), op_type = EXCLUDED.op_type, "
+      "    op_date = EXCLUDED.op_date, deleted_at = EXCLUDED.deleted_at, updated_at = now() "
+      "  WHERE t.op_date IS NULL OR EXCLUDED.op_date IS NULL OR EXCLUDED.op_date >= t.op_date "
+      "  RETURNING (t.deleted_at IS NOT NULL) AS gone"
+      ") SELECT count(*), count(*) FILTER (WHERE gone) FROM up",
+      Json(devices));
+  store::SetSetting(tx, setting::kAbmCursor, cursor);
+  store::SetSetting(tx, setting::kAbmCursorMode, mode);
+  tx.commit();
+  *deleted += r[0][1].as<long long>();
+  return r[0][0].as<long long>();
+}
+
+enum class CursorError { kNone, kExhausted, kRestart };
+
+CursorError ClassifyCursorError(const AbmResponse& r) {
+  if (r.status != 400) return CursorError::kNone;
+  if (r.body.find("EXHAUSTED_CURSOR") != std::string::npos) return CursorError::kExhausted;
+  if (r.body.find("EXPIRED_CURSOR") != std::string::npos || r.body.find("INVALID_CURSOR") != std::string::npos)
+    return CursorError::kRestart;
+  return CursorError::kNone;
+}
+
+Status SyncDevices(pqxx::connection& conn, AbmClient& client, const SyncOptions& opts, SyncReport& report,
+                   const std::function<void(const SyncProgress&)>& progress) {
+  std::string cursor, mode;
+  {
+    pqxx::read_transaction tx(conn);
+    cursor = store::GetSetting(tx, setting::kAbmCursor).value_or("");
+    mode = store::GetSetting(tx, setting::kAbmCursorMode).value_or("fetch");
+  }
+  SyncProgress p;
+  for (int guard = 0; guard < 1000000; ++guard) {
+    const bool fetch = mode == "fetch";
+    report.mode = mode;
+    p.phase = mode;
+    auto r = client.Call("POST", fetch ? "/server/devices" : "/devices/sync", CursorRequest(opts.page_size, cursor));
+    if (!r.ok()) return r.status();
+    switch (ClassifyCursorError(*r)) {
+      case CursorError::kExhausted:  // the full fetch is done: changes from here on
+        mode = "sync";
+        continue;
+      case CursorError::kRestart:
+        if (report.cursor_restarted) return Status::Unavailable("ABM/ASM refused a fresh cursor too");
+        report.cursor_restarted = true;
+        cursor.clear();
+        mode = "fetch";
+        continue;
+      case CursorError::kNone:
+        break;
+    }
+    if (r->status != 200)
+      return Status::Unavailable("ABM/ASM answered " + std::to_string(r->status) + " to " +
+                                 (fetch ? "/server/devices" : "/devices/sync") + ": " + r->body.substr(0, 200));
+    rapidjson::Document d;
+    d.Parse(r->body.c_str());
+    if (!d.IsObject() || !d.HasMember("cursor") || !d["cursor"].IsString())
+      return Status::Unavailable("ABM/ASM sent a device page without a cursor");
+    cursor = d["cursor"].GetString();
+    bool more = d.HasMember("more_to_follow") && d["more_to_follow"].IsBool() && d["more_to_follow"].GetBool();
+    // After the last page of a full fetch, the next run continues with changes.
+    std::string next_mode = fetch && !more ? "sync" : mode;
+    rapidjson::Value empty(rapidjson::kArrayType);
+    const rapidjson::Value& devices = d.HasMember("devices") && d["devices"].IsArray() ? d["devices"] : empty;
+    report.devices_seen += StorePage(conn, devices, cursor, next_mode, &report.deleted);
+    report.pages++;
+    p.pages = report.pages;
+    p.devices = report.devices_seen;
+    if (progress) progress(p);
+    mode = next_mode;
+    if (!more) return Status::Ok();
+  }
+  return Status::Unavailable("ABM/ASM kept sending pages; stopped");
+}
+
+Status SyncProfile(pqxx::connection& conn, AbmClient& client, SyncReport& report) {
+  std::string profile, hash, stored_hash, uuid;
+  {
+    pqxx::read_transaction tx(conn);
+    auto p = store::GetSetting(tx, setting::kActivationProfile);
+    if (!p) return Status::Ok();  // nothing to define: devices sync all the same
+    profile = *p;
+    hash = crypto::Hex(crypto::Sha256(profile));
+    stored_hash = store::GetSetting(tx, setting::kAbmProfileHash).value_or("");
+    uuid = store::GetSetting(tx, setting::kAbmProfileUuid).value_or("");
+  }
+  if (hash != stored_hash || uuid.empty()) {
+    auto r = client.Call("POST", "/profile", profile);
+    if (!r.ok()) return r.status();
+    rapidjson::Document d;
+    d.Parse(r->body.c_str());
+    if (r->status != 200 || !d.IsObject() || !d.HasMember("profile_uuid") || !d["profile_uuid"].IsString())
+      return Status::Invalid("ABM/ASM refused the activation profile (HTTP " + std::to_string(r->status) + "): " +
+                             r->body.substr(0, 300));
+    uuid = d["profile_uuid"].GetString();
+    pqxx::work tx(conn);
+    store::SetSetting(tx, setting::kAbmProfileUuid, uuid);
+    store::SetSetting(tx, setting::kAbmProfileHash, hash);
+    tx.commit();
+    report.profile_defined = true;
+  }
+  // Devices that are neither assigned this profile nor already tried with it.
+  while (true) {
+    std::vector<std::string> serials;
+    {
+      pqxx::read_transaction tx(conn);
+      auto rows = store::Exec(tx, "abm_to_assign",
+                              "SELECT serial_number FROM dep_devices WHERE source = 'abm' AND deleted_at IS NULL "
+                              "  AND profile_uuid IS DISTINCT FROM $1 AND assign_profile_uuid IS DISTINCT FROM $1 "
+                              "ORDER BY serial_number LIMIT 1000",
+                              uuid);
+      for (const auto& row : rows) serials.push_back(row[0].as<std::string>());
+    }
+    if (serials.empty()) return Status::Ok();
+    rapidjson::Document body(rapidjson::kObjectType);
+    auto& a = body.GetAllocator();
+    body.AddMember("profile_uuid", rapidjson::Value(uuid.c_str(), a), a);
+    rapidjson::Value list(rapidjson::kArrayType);
+    for (const auto& s : serials) list.PushBack(rapidjson::Value(s.c_str(), a), a);
+    body.AddMember("devices", list, a);
+    auto r = client.Call("PUT", "/profile/devices", Json(body));
+    if (!r.ok()) return r.status();
+    rapidjson::Document d;
+    d.Parse(r->body.c_str());
+    if (r->status != 200 || !d.IsObject() || !d.HasMember("devices") || !d["devices"].IsObject())
+      return Status::Unavailable("ABM/ASM answered " + std::to_string(r->status) + " to the profile assignment");
+    // FAILED results are tried again next run; the others are final for this profile.
+    pqxx::work tx(conn);
+    auto counts = store::Exec(
+        tx, "abm_assigned",
+        "WITH res AS (SELECT key AS serial, value AS result FROM jsonb_each_text($1::jsonb)), "
+        "up AS (UPDATE dep_devices t SET assign_result = res.result, assigned_at = now(), "
+        "    assign_profile_uuid = CASE WHEN res.result = 'FAILED' THEN t.assign_profile_uuid ELSE $2 END, "
+        "    profile_uuid = CASE WHEN res.result = 'SUCCESS' THEN $2 ELSE t.profile_uuid END, "
+        "    profile_status = CASE WHEN res.result = 'SUCCESS' THEN 'assigned' ELSE t.profile_status END "
+        "  FROM res WHERE t.serial_number = res.serial RETURNING res.result) "
+        "SELECT count(*) FILTER (WHERE result = 'SUCCESS'), count(*) FILTER (WHERE result = 'NOT_ACCESSIBLE'), "
+        "  count(*) FILTER (WHERE result NOT IN ('SUCCESS', 'NOT_ACCESSIBLE')) FROM up",
+        Json(d["devices"]), uuid);
+    // Serials ABM did not mention are not retried forever within this run.
+    store::Exec(tx, "abm_unanswered",
+                "UPDATE dep_devices SET assign_result = 'FAILED', assigned_at = now() "
+                "WHERE serial_number = ANY($1::text[]) AND assigned_at IS NULL",
+                store::TextArray(serials));
+    tx.commit();
+    report.assigned += counts[0][0].as<long long>();
+    report.not_accessible += counts[0][1].as<long long>();
+    long long failed = counts[0][2].as<long long>();
+    report.failed += failed;
+    if (failed == static_cast<long long>(serials.size())) return Status::Ok();  // all failed: try next run
+  }
+}
+
+}  // namespace
+
+Result<SyncReport> AppleSync(pqxx::connection& conn, const SyncOptions& opts,
+                             const std::function<void(const SyncProgress&)>& progress) {
+  SyncReport report;
+  {
+    pqxx::nontransaction tx(conn);
+    if (!tx.exec("SELECT pg_try_advisory_lock(" + std::to_string(kSyncLock) + ")")[0][0].as<bool>()) {
+      report.skipped_locked = true;
+      return report;
+    }
+  }
+  auto config = LoadConfig(conn, report);
+  if (!config.ok()) return config.status();
+  AbmClient client(std::move(config).value());
+
+  auto account = client.Call("GET", "/account");
+  if (!account.ok()) return account.status();
+  if (account->status != 200)
+    return Status::Unavailable("ABM/ASM answered " + std::to_string(account->status) + " to /account");
+  rapidjson::Document d;
+  d.Parse(account->body.c_str());
+  if (d.IsObject() && d.HasMember("org_name") && d["org_name"].IsString()) report.org_name = d["org_name"].GetString();
+  {
+    pqxx::work tx(conn);
+    store::SetSetting(tx, setting::kAbmAccount, account->body);
+    tx.commit();
+  }
+  if (Status s = SyncDevices(conn, client, opts, report, progress); !s.ok()) return s;
+  if (Status s = SyncProfile(conn, client, report); !s.ok()) return s;
+  report.requests = client.requests();
+  pqxx::nontransaction tx(conn);
+  tx.exec("SELECT pg_advisory_unlock(" + std::to_string(kSyncLock) + ")");
+  return report;
+}
+
+}  // namespace mdm::abm
