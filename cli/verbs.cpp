@@ -16,6 +16,7 @@ int RunStatus(Context& ctx);
 int RunSigningCert(Context& ctx);
 int RunPush(Context& ctx);
 int RunMdmcron(Context& ctx);
+int RunAppleSync(Context& ctx);
 
 const std::vector<Verb>& Verbs() {
   static const std::vector<Verb> verbs = {
@@ -38,7 +39,10 @@ const std::vector<Verb>& Verbs() {
        "  use it. It must end with /api-mdm.php; http is accepted with a warning.\n"
        "  apns-url: Apple's push service (default https://api.push.apple.com; the sandbox is\n"
        "  https://api.sandbox.push.apple.com). apns-ca-file: an extra CA to trust for it.\n"
-       "  get prints api-url, push-topic, apns-url, apns-ca-file (or the one named).\n",
+       "       mdm-console settings set abm-url https://mdmenrollment.apple.com\n"
+       "       mdm-console settings set abm-ca-file FILE.pem\n"
+       "  abm-url / abm-ca-file: Apple's device enrollment API and an extra CA to trust for it.\n"
+       "  get prints every one of these (or the one named).\n",
        RunSettings},
       {"vendor", "the MDM vendor certificate (paid Apple developer account)",
        "usage: mdm-console vendor csr [--cn NAME] > vendor.csr\n"
@@ -83,6 +87,14 @@ const std::vector<Verb>& Verbs() {
        "  check in. Tokens APNs calls dead (410, BadDeviceToken) are not pushed again until the\n"
        "  device's next TokenUpdate.\n",
        RunPush},
+      {"applesync", "the periodic run (crontab): devices from ABM/ASM, activation profile",
+       "usage: mdm-console applesync [--page-size N]\n"
+       "  Fetches the devices assigned to this server in ABM/ASM (all of them the first time, then the\n"
+       "  changes since the saved cursor), stores them, defines the activation profile at Apple when\n"
+       "  it changed (mdm-console activation-profile set) and assigns it to the devices that lack it.\n"
+       "  A second run at the same time exits at once. Warns when the server token expires within\n"
+       "  30 days.  crontab: */10 * * * * mdm-console applesync\n",
+       RunAppleSync},
       {"mdmcron", "the periodic run (crontab): push what is due",
        "usage: mdm-console mdmcron [--pending-after SECONDS] [--wakeup-after SECONDS]\n"
        "  Pushes every enrollment with commands waiting and neither a contact nor a push for\n"
@@ -106,7 +118,8 @@ const std::vector<Verb>& Verbs() {
        "       mdm-console device enroll-link [--serial S] [--name N] [--identity scep|pkcs12] [--expires 7d]\n"
        "       mdm-console device register SERIAL...\n"
        "  list: every device with serial, name, model, OS, enrollment status, last contact and the\n"
-       "  number of commands waiting. show: identifiers, inventory, enrollments (device and user\n"
+       "  number of commands waiting; --abm lists the devices from ABM/ASM instead, whether they\n"
+       "  enrolled, and their profile status. show: identifiers, inventory, enrollments (device and user\n"
        "  channels), the queue and recent results, installed profiles, apps and certificates.\n"
        "  remove: the device and its user channels are no longer managed; at its next contact it\n"
        "  gets 403 (ErrorUnrecognizedDevice) and unenrolls. Pending commands are canceled.\n"

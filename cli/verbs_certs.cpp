@@ -48,17 +48,22 @@ constexpr NamedSetting kNamed[] = {
     {"push-topic", store::setting::kPushTopic},
     {"apns-url", store::setting::kApnsUrl},
     {"apns-ca-file", store::setting::kApnsCaFile},
+    {"abm-url", store::setting::kAbmUrl},
+    {"abm-ca-file", store::setting::kAbmCaFile},
 };
 
 // Checks a value for one of the plainer settings; "" when fine, else what is wrong.
 std::string CheckSetting(const std::string& name, const std::string& value) {
-  if (name == "apns-url") {
+  if (name == "abm-url") {
+    if (value.rfind("https://", 0) != 0 || value.size() <= 8 || value.back() == '/')
+      return "abm-url must be https://HOST[:PORT] without a trailing slash (https://mdmenrollment.apple.com)";
+  } else if (name == "apns-url") {
     if (value.rfind("https://", 0) != 0 || value.size() <= 8 || value.back() == '/')
       return "apns-url must be https://HOST[:PORT] without a trailing slash (https://api.push.apple.com, or "
              "https://api.sandbox.push.apple.com)";
-  } else if (name == "apns-ca-file") {
+  } else if (name == "apns-ca-file" || name == "abm-ca-file") {
     std::string bytes, error;
-    if (!ReadInput(value, &bytes, &error)) return error + ": apns-ca-file must name a readable PEM file";
+    if (!ReadInput(value, &bytes, &error)) return error + ": " + name + " must name a readable PEM file";
     if (!crypto::CertFromPem(bytes).ok()) return value + " holds no PEM certificate";
   }
   return "";
@@ -74,14 +79,16 @@ int RunSettings(Context& ctx) {
       Status s = certs::SetApiUrl(ctx.db().connection(), a[2], &warning);
       if (!s.ok()) return Fail(s.message());
       if (!warning.empty()) std::fprintf(stderr, "warning: %s\n", warning.c_str());
-    } else if (a[1] == "apns-url" || a[1] == "apns-ca-file") {
+    } else {
+      const NamedSetting* named = nullptr;
+      for (const auto& n : kNamed)
+        if (a[1] == n.name && a[1] != "push-topic") named = &n;
+      if (!named) return Fail("settings set takes api-url, apns-url, apns-ca-file, abm-url or abm-ca-file");
       std::string problem = CheckSetting(a[1], a[2]);
       if (!problem.empty()) return Fail(problem);
       pqxx::work tx(ctx.db().connection());
-      store::SetSetting(tx, a[1] == "apns-url" ? store::setting::kApnsUrl : store::setting::kApnsCaFile, a[2]);
+      store::SetSetting(tx, named->key, a[2]);
       tx.commit();
-    } else {
-      return Fail("settings set takes api-url, apns-url or apns-ca-file");
     }
     std::printf("%s = %s\n", a[1].c_str(), a[2].c_str());
     return 0;
@@ -96,7 +103,8 @@ int RunSettings(Context& ctx) {
       if (a.size() == 2 && !v) return Fail(std::string(n.name) + " is not set");
       std::printf("%s = %s\n", n.name, v ? v->c_str() : "(not set)");
     }
-    if (!found) return Fail("unknown setting '" + a[1] + "'; known: api-url, push-topic, apns-url, apns-ca-file");
+    if (!found)
+      return Fail("unknown setting '" + a[1] + "'; known: api-url, push-topic, apns-url, apns-ca-file, abm-url, abm-ca-file");
     return 0;
   }
   return Fail("usage: mdm-console settings set NAME VALUE | settings get [NAME]");

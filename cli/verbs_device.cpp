@@ -102,6 +102,7 @@ int Show(Context& ctx, const std::string& id, bool json) {
 }  // namespace
 
 int RunEnrollProfile(Context& ctx);
+int ListAbmDevices(Context& ctx, bool json);
 int RunEnrollLink(Context& ctx);
 int RunRegister(Context& ctx);
 
@@ -110,13 +111,14 @@ int RunDevice(Context& ctx) {
   if (!a.empty() && a[0] == "enroll-profile") return RunEnrollProfile(ctx);
   if (!a.empty() && a[0] == "enroll-link") return RunEnrollLink(ctx);
   if (!a.empty() && a[0] == "register") return RunRegister(ctx);
-  bool json = false;
+  bool json = false, abm = false;
   std::vector<std::string> rest;
   for (const auto& s : a) {
     if (s == "--json") json = true;
+    else if (s == "--abm") abm = true;
     else rest.push_back(s);
   }
-  if (rest.size() == 1 && rest[0] == "list") return List(ctx, json);
+  if (rest.size() == 1 && rest[0] == "list") return abm ? ListAbmDevices(ctx, json) : List(ctx, json);
   if (rest.size() == 2 && rest[0] == "show") return Show(ctx, rest[1], json);
   if (rest.size() == 2 && rest[0] == "remove") {
     pqxx::work tx(ctx.db().connection());

@@ -26,7 +26,10 @@ std::vector<Target> Targets(const pqxx::result& rows) {
 
 std::string BoolArray(const std::vector<bool>& v) {
   std::string s = "{";
-  for (size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + std::string(v[i] ? "t" : "f");
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (i) s += ',';
+    s += v[i] ? 't' : 'f';
+  }
   return s + "}";
 }
 

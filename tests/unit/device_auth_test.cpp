@@ -45,6 +45,14 @@ std::string UrlEscape(const std::string& s) {
   return out;
 }
 
+// RFC 9440's byte-sequence form.
+std::string Colons(const std::string& b64) {
+  std::string out = ":";
+  out.append(b64);
+  out.push_back(':');
+  return out;
+}
+
 }  // namespace
 
 TEST_CASE("device auth: each configured source yields the certificate's hash", "[auth]") {
@@ -64,7 +72,7 @@ TEST_CASE("device auth: each configured source yields the certificate's hash", "
   CHECK(nginx.Verify(tls, store.get()).value() == want);
 
   http::Request header;
-  header.headers["client-cert"] = ":" + crypto::Base64Encode(crypto::CertToDer(id.cert.get())) + ":";
+  header.headers["client-cert"] = Colons(crypto::Base64Encode(crypto::CertToDer(id.cert.get())));
   CHECK_FALSE(nginx.Verify(header, store.get()).ok());
   service::DeviceAuthenticator proxy(WithSources("header"));
   CHECK(proxy.Verify(header, store.get()).value() == want);
@@ -84,7 +92,7 @@ TEST_CASE("device auth: certificates from another CA are refused from every sour
   tls.client_cert = UrlEscape(crypto::CertToPem(theirs.cert.get()));
   CHECK_FALSE(all.Verify(tls, store.get()).ok());
   http::Request header;
-  header.headers["client-cert"] = ":" + crypto::Base64Encode(crypto::CertToDer(theirs.cert.get())) + ":";
+  header.headers["client-cert"] = Colons(crypto::Base64Encode(crypto::CertToDer(theirs.cert.get())));
   auto r = all.Verify(header, store.get());
   REQUIRE_FALSE(r.ok());
   CHECK_THAT(r.status().message(), Catch::Contains("not trusted"));
