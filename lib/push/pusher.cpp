@@ -1,5 +1,7 @@
 #include "push/pusher.h"
 
+#include <algorithm>
+
 #include "core/log.h"
 #include "crypto/crypto.h"
 #include "store/settings.h"
@@ -54,7 +56,10 @@ Result<PushSummary> SendAndRecord(pqxx::connection& conn, std::vector<Target> ta
     switch (r.outcome) {
       case Outcome::kSent: ++summary.sent; break;
       case Outcome::kTokenDead: ++summary.dead; break;
-      case Outcome::kFailed: ++summary.failed; break;
+      case Outcome::kFailed:
+        ++summary.failed;
+        if (summary.first_error.empty()) summary.first_error = errors.back();
+        break;
       case Outcome::kCertificateRefused:
         ++summary.failed;
         summary.certificate_refused = true;
@@ -77,6 +82,16 @@ Result<PushSummary> SendAndRecord(pqxx::connection& conn, std::vector<Target> ta
               store::TextArray(ids), BoolArray(sent), BoolArray(dead), store::TextArray(apns_ids),
               store::TextArray(errors));
   tx.commit();
+  // Nothing got through and nothing answered at all: the connection itself is refused, which
+  // with a reachable APNs means our certificate (or apns-url / apns-ca-file) is wrong.
+  if (summary.sent == 0 && summary.dead == 0 && !summary.certificate_refused &&
+      std::all_of(results.begin(), results.end(), [](const PushResult& r) { return r.status == 0; })) {
+    summary.certificate_refused = true;
+    summary.message = "APNs refused the connection (" + results.front().reason +
+                      "): the push certificate may be wrong, expired or for the other environment. Check it with "
+                      "mdm-console status, renew it at Apple's push certificate portal and upload it with "
+                      "mdm-console apns cert FILE; check apns-url and apns-ca-file too";
+  }
   log::Line line(summary.certificate_refused ? log::Level::kError : log::Level::kInfo);
   line.kv("event", "push").kv("selected", static_cast<long long>(summary.selected))
       .kv("sent", static_cast<long long>(summary.sent)).kv("dead", static_cast<long long>(summary.dead))

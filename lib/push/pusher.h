@@ -15,6 +15,7 @@ struct PushSummary {
   size_t selected = 0, sent = 0, dead = 0, failed = 0;
   bool certificate_refused = false;
   std::string message;  // the operator's sentence when the certificate was refused
+  std::string first_error;  // the first failure's reason, for the summary
   int max_in_flight = 0;
 };
 
