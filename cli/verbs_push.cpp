@@ -12,8 +12,9 @@ constexpr long long kCronLock = 0x6d646d2d63726f6eLL;
 
 int Report(const Result<push::PushSummary>& s, const char* what) {
   if (!s.ok()) return Fail(s.status().message());
-  std::printf("%s: %zu selected, %zu sent, %zu token(s) dead, %zu failed%s%s\n", what, s->selected, s->sent, s->dead,
-              s->failed, s->first_error.empty() ? "" : "; first failure: ", s->first_error.c_str());
+  std::printf("%s: %zu selected, %zu sent, %zu token(s) dead, %zu failed (at most %d in flight)%s%s\n", what,
+              s->selected, s->sent, s->dead, s->failed, s->max_in_flight,
+              s->first_error.empty() ? "" : "; first failure: ", s->first_error.c_str());
   if (s->certificate_refused) return Fail(s->message);
   return 0;
 }
