@@ -95,9 +95,17 @@ const std::vector<Verb>& Verbs() {
        "  A second run at the same time exits at once. Warns when the server token expires within\n"
        "  30 days.  crontab: */10 * * * * mdm-console applesync\n",
        RunAppleSync},
-      {"mdmcron", "the periodic run (crontab): push what is due",
-       "usage: mdm-console mdmcron [--pending-after SECONDS] [--wakeup-after SECONDS]\n"
-       "  Pushes every enrollment with commands waiting and neither a contact nor a push for\n"
+      {"mdmcron", "the periodic run (crontab): reconcile groups into commands, push what is due",
+       "usage: mdm-console mdmcron [--no-push] [--inventory-every SECONDS] [--keep-days N]\n"
+       "                           [--pending-after SECONDS] [--wakeup-after SECONDS]\n"
+       "  Reconciles, for all devices at once: what their groups (and the groups' ancestors) carry\n"
+       "  minus what they have becomes InstallProfile / RemoveProfile / InstallApplication /\n"
+       "  RemoveApplication / DeclarativeManagement commands, without duplicating pending ones;\n"
+       "  profiles with $$placeholders$$ a device lacks a value for are held back and listed;\n"
+       "  inventory older than --inventory-every (default 86400) is refreshed; ADE devices awaiting\n"
+       "  configuration get DeviceConfigured once their profiles were answered; expired commands are\n"
+       "  marked, results older than --keep-days (default 30) deleted.\n"
+       "  Then pushes every enrollment with new commands, with commands waiting and neither a contact nor a push for\n"
        "  --pending-after (default 3600), every enrollment that answered NotNow since its last push,\n"
        "  and, once a day, those silent for --wakeup-after (default 86400). One statement picks them;\n"
        "  a PostgreSQL advisory lock keeps two hosts from running it at once.\n"

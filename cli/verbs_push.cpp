@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "console.h"
+#include "deploy/reconcile.h"
 #include "push/pusher.h"
 
 namespace mdm::cli {
@@ -39,9 +40,17 @@ int RunPush(Context& ctx) {
 
 int RunMdmcron(Context& ctx) {
   push::PushPolicy policy;
+  deploy::ReconcileOptions reconcile;
+  bool push = true;
   const auto& a = ctx.args();
   for (size_t i = 0; i < a.size(); ++i) {
-    if (a[i] == "--pending-after" && i + 1 < a.size()) {
+    if (a[i] == "--no-push") {
+      push = false;
+    } else if (a[i] == "--inventory-every" && i + 1 < a.size()) {
+      reconcile.inventory_interval_seconds = std::atoi(a[++i].c_str());
+    } else if (a[i] == "--keep-days" && i + 1 < a.size()) {
+      reconcile.keep_finished_days = std::atoi(a[++i].c_str());
+    } else if (a[i] == "--pending-after" && i + 1 < a.size()) {
       policy.pending_after_seconds = std::atoi(a[++i].c_str());
     } else if (a[i] == "--wakeup-after" && i + 1 < a.size()) {
       policy.wakeup_after_seconds = std::atoi(a[++i].c_str());
@@ -49,8 +58,9 @@ int RunMdmcron(Context& ctx) {
       return Fail("unknown argument '" + a[i] + "'; see mdm-console mdmcron --help");
     }
   }
-  if (policy.pending_after_seconds <= 0 || policy.wakeup_after_seconds <= 0)
-    return Fail("--pending-after and --wakeup-after take a number of seconds");
+  if (policy.pending_after_seconds <= 0 || policy.wakeup_after_seconds <= 0 ||
+      reconcile.inventory_interval_seconds <= 0 || reconcile.keep_finished_days <= 0)
+    return Fail("--pending-after, --wakeup-after and --inventory-every take seconds, --keep-days days (all > 0)");
   pqxx::connection& conn = ctx.db().connection();
   {
     pqxx::nontransaction tx(conn);
@@ -60,6 +70,16 @@ int RunMdmcron(Context& ctx) {
     }
   }
   // The session-level lock goes with the connection when the process ends.
+  auto r = deploy::Reconcile(conn, reconcile);
+  if (!r.ok()) return Fail(r.status().message());
+  std::printf("mdmcron reconcile: %lld queued (profiles +%lld -%lld, apps +%lld -%lld, declarations %lld, "
+              "inventory %lld, DeviceConfigured %lld), %lld held back, groups +%lld -%lld by rule +%lld by serial, "
+              "%lld expired, %lld old results deleted, %d statements\n",
+              r->queued(), r->profiles_installed, r->profiles_removed, r->apps_installed, r->apps_removed,
+              r->declarations_notified, r->inventory_queued, r->device_configured, r->held, r->rule_joined,
+              r->rule_left, r->serial_joined, r->expired, r->deleted, r->statements);
+  for (const auto& h : r->held_examples) std::printf("held back: %s\n", h.c_str());
+  if (!push) return 0;
   return Report(push::PushDue(conn, policy), "mdmcron push");
 }
 

@@ -144,6 +144,9 @@ Result<PushSummary> PushDue(pqxx::connection& conn, const PushPolicy& policy) {
         "    (EXISTS (SELECT 1 FROM command_queue q WHERE q.enrollment_id = e.id AND q.status IN ('Pending', 'NotNow')) "
         "      AND coalesce(e.last_push_at, '-infinity') < now() - make_interval(secs => $1) "
         "      AND coalesce(e.last_seen_at, '-infinity') < now() - make_interval(secs => $1)) "
+        // Commands queued since the last push (by mdmcron's reconcile, or a push that failed).
+        "    OR EXISTS (SELECT 1 FROM command_queue q WHERE q.enrollment_id = e.id AND q.status = 'Pending' "
+        "      AND q.created_at > coalesce(e.last_push_at, '-infinity')) "
         // The device said NotNow since the last push: try again.
         "    OR EXISTS (SELECT 1 FROM command_queue q WHERE q.enrollment_id = e.id AND q.status = 'NotNow' "
         "      AND q.result_at > coalesce(e.last_push_at, '-infinity')) "

@@ -7,6 +7,13 @@
 
 namespace mdm::service {
 
+std::string CommandBody(const std::string& command_uuid, plist_t command) {
+  plist::Owned body(plist_new_dict());
+  plist::SetString(body.get(), "CommandUUID", command_uuid);
+  plist::Set(body.get(), "Command", plist_copy(command));
+  return plist::ToXml(body.get());
+}
+
 Result<Enqueued> EnqueueCommand(pqxx::connection& conn, plist_t command, const std::vector<std::string>& enrollment_ids,
                                 const EnqueueOptions& opts) {
   if (!command || plist_get_node_type(command) != PLIST_DICT) return Status::Invalid("the command is not a dictionary");
@@ -28,10 +35,7 @@ Result<Enqueued> EnqueueCommand(pqxx::connection& conn, plist_t command, const s
   store::EnqueueRequest req;
   req.command_uuid = crypto::NewUuid();
   req.request_type = *request_type;
-  plist::Owned body(plist_new_dict());
-  plist::SetString(body.get(), "CommandUUID", req.command_uuid);
-  plist::Set(body.get(), "Command", plist_copy(command));
-  req.body = plist::ToXml(body.get());
+  req.body = CommandBody(req.command_uuid, command);
   req.enrollment_ids = enrollment_ids;
   req.priority = opts.priority;
   req.source = opts.source;

@@ -23,6 +23,9 @@ struct Enqueued {
   size_t enrollments = 0;
 };
 
+// The plist a device receives: {CommandUUID, Command}.
+std::string CommandBody(const std::string& command_uuid, plist_t command);
+
 // Checks `command` (the Command dictionary: RequestType and its keys) against Apple's schema for
 // every channel among the targets, and queues it for all of them in one transaction. Nothing is
 // queued when any target is unknown, not enrolled, or the command fails the check.
