@@ -7,7 +7,7 @@
 namespace mdm::service {
 
 App::App(Config config)
-    : config_(std::move(config)), auth_(config_), checkin_(auth_), commands_(auth_), admin_(config_) {}
+    : config_(std::move(config)), auth_(config_), checkin_(auth_), commands_(auth_), admin_(config_), parameters_(auth_) {}
 
 http::Response App::Handle(const http::Request& req, store::Database& db) {
   auto start = std::chrono::steady_clock::now();
@@ -41,6 +41,7 @@ http::Response App::Route(const http::Request& req, store::Database& db) {
   if (p == "/scep") return scep_.Handle(req, db.connection());
   if (p.rfind("/v1/", 0) == 0) return admin_.Handle(req, p.substr(3), db.connection());
   if (p == "/profile") return enrollment_.AdeProfile(req, db.connection());
+  if (p == "/parameters") return parameters_.Handle(req, db.connection());
   if (p.rfind("/enroll/", 0) == 0) return enrollment_.EnrollLink(req, p.substr(8), db.connection());
   return http::Response::Text(404, "unknown route '" + p + "' below /api-mdm.php");
 }

@@ -4,6 +4,7 @@
 
 #include "config/config.h"
 #include "enroll/scep.h"
+#include "deploy/parameters.h"
 #include "enroll/enrollment_service.h"
 #include "http/message.h"
 #include "service/admin_api.h"
@@ -34,6 +35,7 @@ class App {
   AdminApi admin_;
   enroll::ScepService scep_;
   enroll::EnrollmentService enrollment_;
+  deploy::ParametersService parameters_;
 };
 
 }  // namespace mdm::service

@@ -73,6 +73,12 @@ HttpResponse SimDevice::SendSigned(const std::string& route, const std::string& 
   return SendRaw(route, body, {{"Content-Type", content_type}, {"Mdm-Signature", Signature(body)}});
 }
 
+HttpResponse SimDevice::GetSigned(const std::string& route_and_query) {
+  Headers h;
+  if (!tls_identity_) h.emplace_back("Mdm-Signature", Signature(""));
+  return client_.Request("GET", base_url_ + route_and_query, "", h);
+}
+
 void SimDevice::UseTlsIdentity() {
   tls_identity_ = true;
   client_.set_client_identity(crypto::CertToPem(cert_.get()), crypto::KeyToPem(key_.get()));

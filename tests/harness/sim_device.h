@@ -56,6 +56,8 @@ class SimDevice {
   // The Mdm-Signature header value for a body.
   std::string Signature(const std::string& body);
   HttpResponse SendRaw(const std::string& route, const std::string& body, const Headers& headers);
+  // A GET with MDM semantics (a signature over the empty body), as for a DataURL.
+  HttpResponse GetSigned(const std::string& route_and_query);
 
   // Presents the identity as a TLS client certificate instead of signing bodies.
   void UseTlsIdentity();

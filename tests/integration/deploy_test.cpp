@@ -249,3 +249,19 @@ TEST_CASE("rule groups take devices by model and OS version", "[deploy]") {
   Cron();
   CHECK(Q("SELECT count(*) FROM group_devices WHERE group_id = " + g + " AND device_id = '" + d.udid() + "'") == "0");
 }
+
+TEST_CASE("/parameters fills a template from the asking device's own parameters", "[deploy]") {
+  SimDevice a = Enrolled(), b = Enrolled();
+  Q("INSERT INTO device_params VALUES ('" + a.udid() + "', 'user', 'anna \"A\"'), ('" + b.udid() + "', 'user', 'bob')");
+  std::string format = "%7B%22UserName%22%3A%22%24%24user%24%24%22%7D";  // {"UserName":"$$user$$"}
+  auto ra = a.GetSigned("/parameters?format=" + format);
+  INFO(ra.body);
+  REQUIRE(ra.status == 200);
+  CHECK(ra.headers["content-type"] == "application/json");
+  CHECK(ra.body == "{\"UserName\":\"anna \\\"A\\\"\"}");
+  CHECK(b.GetSigned("/parameters?format=" + format).body == "{\"UserName\":\"bob\"}");
+  // A parameter the device lacks: refused, not half-filled. No identity: refused.
+  CHECK(a.GetSigned("/parameters?format=%7B%22x%22%3A%22%24%24nope%24%24%22%7D").status == 400);
+  mdm::test::HttpClient anonymous(SharedStack().tls_cert());
+  CHECK(anonymous.Request("GET", SharedStack().base_url() + "/parameters?format=" + format, "").status == 400);
+}
