@@ -93,6 +93,13 @@ int Show(Context& ctx, const std::string& id, bool json) {
   Section("Apps", d["apps"]);
   for (const auto& a : d["apps"].GetArray())
     std::printf("  %-48s %-24s %s\n", Str(a, "identifier").c_str(), Str(a, "name").c_str(), Str(a, "version").c_str());
+  Section("Deployed by groups", d["deployments"]);
+  for (const auto& x : d["deployments"].GetArray())
+    std::printf("  %-8s %-40s %-10s %s\n", Str(x, "kind").c_str(), Str(x, "identifier").c_str(), Str(x, "status").c_str(),
+                x["detail"].IsString() ? x["detail"].GetString() : "");
+  std::printf("\nParameters (%u)\n", d["params"].MemberCount());
+  for (auto m = d["params"].MemberBegin(); m != d["params"].MemberEnd(); ++m)
+    std::printf("  %-24s %s\n", m->name.GetString(), m->value.GetString());
   Section("Certificates", d["certificates"]);
   for (const auto& c : d["certificates"].GetArray())
     std::printf("  %-48s identity: %s\n", Str(c, "common_name").c_str(), Str(c, "is_identity").c_str());

@@ -54,6 +54,11 @@ std::optional<std::string> DeviceJson(pqxx::transaction_base& tx, const std::str
       "  'certificates', (SELECT coalesce(jsonb_agg(jsonb_build_object('common_name', c.common_name, "
       "      'is_identity', c.is_identity, 'sha256', encode(c.sha256, 'hex')) ORDER BY c.common_name), '[]'::jsonb) "
       "    FROM device_certificates c WHERE c.device_id = d.id), "
+      "  'deployments', (SELECT coalesce(jsonb_agg(jsonb_build_object('kind', x.kind, 'identifier', x.identifier, "
+      "      'status', x.status, 'detail', x.detail, 'updated_at', x.updated_at) ORDER BY x.kind, x.identifier), "
+      "    '[]'::jsonb) FROM device_deployments x WHERE x.device_id = d.id), "
+      "  'params', (SELECT coalesce(jsonb_object_agg(p.name, p.value), '{}'::jsonb) FROM device_params p "
+      "    WHERE p.device_id = d.id), "
       "  'declarative_status', (SELECT s.report FROM declarative_status_reports s JOIN enrollments e "
       "      ON e.id = s.enrollment_id WHERE e.device_id = d.id ORDER BY s.id DESC LIMIT 1)"
       ")::text FROM devices d WHERE d.id = $1",
