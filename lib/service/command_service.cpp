@@ -52,6 +52,23 @@ http::Response CommandService::Handle(const http::Request& req, pqxx::connection
     return Answer(who.id, o.next, "");
   }
 
+  // Reports that feed no inventory take one statement, like Idle.
+  bool inventory = rep.status == Report::Status::kAcknowledged &&
+                   (plist::Get(rep.body.get(), "QueryResponses") || plist::Get(rep.body.get(), "SecurityInfo") ||
+                    plist::Get(rep.body.get(), "ProfileList") || plist::Get(rep.body.get(), "InstalledApplicationList") ||
+                    plist::Get(rep.body.get(), "CertificateList"));
+  if (!inventory) {
+    pqxx::nontransaction tx(conn);
+    store::ReportOutcome o = store::RecordAndNext(tx, who.id, who.device_id, *cert, rep.command_uuid, rep.status_name,
+                                                  plist::ToJson(rep.body.get()), protocol::ErrorChainJson(rep));
+    if (!o.enrollment_exists || o.status == "removed" || o.status == "checked-out")
+      return UnrecognizedDevice(who.id, rep.status_name + " from an enrollment this server does not know");
+    if (!o.cert_matches) return BadRequest(who.id, rep.status_name + " signed by a certificate not bound to this device");
+    if (o.status != "enrolled") return BadRequest(who.id, rep.status_name + " before the enrollment's TokenUpdate");
+    return Answer(who.id, o.next,
+                  rep.status_name + (o.recorded ? " " : " for unknown or finished command ") + rep.command_uuid);
+  }
+
   pqxx::work tx(conn);
   store::EnrollmentAuth a = store::LookupAuth(tx, who);
   if (!a.exists || !a.device_exists || a.status == "removed" || a.status == "checked-out")

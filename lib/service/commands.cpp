@@ -3,7 +3,6 @@
 #include "crypto/crypto.h"
 #include "protocol/command_schema.h"
 #include "store/queue_store.h"
-#include "store/sql_util.h"
 
 namespace mdm::service {
 
@@ -21,14 +20,13 @@ Result<Enqueued> EnqueueCommand(pqxx::connection& conn, plist_t command, const s
   if (!request_type || request_type->empty()) return Status::Invalid("the command has no RequestType");
   if (enrollment_ids.empty()) return Status::Invalid("name at least one enrollment ID");
 
-  pqxx::work tx(conn);
+  // Two statements, no transaction block: the insert is one statement, whole or not at all.
+  pqxx::nontransaction tx(conn);
+  auto channels = store::CheckTargets(tx, enrollment_ids);
+  if (!channels.ok()) return channels.status();
   if (!opts.force) {
-    auto channels = store::Exec(tx, "enqueue_channels",
-                                "SELECT DISTINCT channel FROM enrollments WHERE id = ANY($1::text[])",
-                                store::TextArray(enrollment_ids));
-    for (const auto& row : channels) {
-      auto ch = row[0].as<std::string>() == "user" ? protocol::Channel::kUser : protocol::Channel::kDevice;
-      Status s = protocol::ValidateCommand(command, ch);
+    for (const auto& channel : *channels) {
+      Status s = protocol::ValidateCommand(command, channel == "user" ? protocol::Channel::kUser : protocol::Channel::kDevice);
       if (!s.ok()) return Status::Invalid(s.message() + " (--force queues it anyway)");
     }
   }
@@ -39,9 +37,7 @@ Result<Enqueued> EnqueueCommand(pqxx::connection& conn, plist_t command, const s
   req.enrollment_ids = enrollment_ids;
   req.priority = opts.priority;
   req.source = opts.source;
-  Status s = store::Enqueue(tx, req);
-  if (!s.ok()) return s;
-  tx.commit();
+  store::Insert(tx, req);
   return Enqueued{req.command_uuid, req.request_type, enrollment_ids.size()};
 }
 

@@ -37,6 +37,43 @@ IdleOutcome Idle(pqxx::transaction_base& tx, const std::string& enrollment_id, c
   return o;
 }
 
+ReportOutcome RecordAndNext(pqxx::transaction_base& tx, const std::string& enrollment_id, const std::string& device_id,
+                            const std::string& cert_sha256, const std::string& command_uuid,
+                            const std::string& status, const std::string& report_json,
+                            const std::string& error_chain_json) {
+  // As in Idle, all parts see one snapshot: the next command excludes the reported one by name.
+  auto r = Exec(tx, "queue_report",
+                "WITH e AS ("
+                "  SELECT e.id, e.status, coalesce(d.cert_sha256 = decode($3, 'hex'), false) AS cert_ok "
+                "  FROM enrollments e JOIN enrollments d ON d.id = $2 WHERE e.id = $1"
+                "), rec AS ("
+                "  UPDATE command_queue q SET status = $5, result = $6::jsonb, error_chain = $7::jsonb, "
+                "    result_at = now(), not_now_count = q.not_now_count + CASE WHEN $5 = 'NotNow' THEN 1 ELSE 0 END "
+                "  FROM e WHERE e.status = 'enrolled' AND e.cert_ok AND q.enrollment_id = $1 "
+                "    AND q.command_uuid = $4 AND q.status IN ('Pending', 'NotNow') RETURNING 1"
+                "), n AS ("
+                "  SELECT q.command_uuid, c.body FROM command_queue q JOIN commands c USING (command_uuid), e "
+                "  WHERE q.enrollment_id = $1 AND q.status IN ('Pending', 'NotNow') AND e.status = 'enrolled' "
+                "    AND e.cert_ok AND q.command_uuid <> $4 AND NOT ($5 = 'NotNow' AND q.status = 'NotNow') "
+                "    AND (c.expires_at IS NULL OR c.expires_at > now()) "
+                "  ORDER BY q.priority DESC, q.seq LIMIT 1"
+                "), sent AS ("
+                "  UPDATE command_queue SET sent_count = sent_count + 1, last_sent_at = now() FROM n "
+                "  WHERE command_queue.enrollment_id = $1 AND command_queue.command_uuid = n.command_uuid"
+                ") SELECT e.status, e.cert_ok, (SELECT count(*) FROM rec) > 0, n.command_uuid, n.body "
+                "FROM e LEFT JOIN n ON true",
+                enrollment_id, device_id, *HexParam(cert_sha256), command_uuid, status, report_json,
+                NullIfEmpty(error_chain_json));
+  ReportOutcome o;
+  if (r.empty()) return o;
+  o.enrollment_exists = true;
+  o.status = r[0][0].as<std::string>();
+  o.cert_matches = r[0][1].as<bool>();
+  o.recorded = r[0][2].as<bool>();
+  if (!r[0][3].is_null()) o.next = NextCommand{r[0][3].as<std::string>(), *Bytes(r[0][4])};
+  return o;
+}
+
 std::optional<std::string> RecordResult(pqxx::transaction_base& tx, const std::string& enrollment_id,
                                         const std::string& command_uuid, const std::string& status,
                                         const std::string& report_json, const std::string& error_chain_json) {
@@ -71,34 +108,44 @@ std::optional<NextCommand> Next(pqxx::transaction_base& tx, const std::string& e
   return NextCommand{r[0][0].as<std::string>(), *Bytes(r[0][1])};
 }
 
-Status Enqueue(pqxx::transaction_base& tx, const EnqueueRequest& req) {
-  if (req.enrollment_ids.empty()) return Status::Invalid("no enrollment IDs given");
-  std::string ids = TextArray(req.enrollment_ids);
-  auto bad = Exec(tx, "queue_enqueue_check",
-                  "SELECT i.id, e.status FROM unnest($1::text[]) AS i(id) "
-                  "LEFT JOIN enrollments e ON e.id = i.id "
-                  "WHERE e.id IS NULL OR e.status <> 'enrolled' ORDER BY i.id LIMIT 5",
-                  ids);
-  if (!bad.empty()) {
-    std::string list;
-    bool unknown = false;
-    for (const auto& row : bad) {
-      list += (list.empty() ? "" : ", ") + row[0].as<std::string>();
-      if (row[1].is_null()) unknown = true;
-      else list += " (" + row[1].as<std::string>() + ")";
-    }
-    std::string msg = "cannot queue for " + list + ": " +
-                      (unknown ? "no such enrollment (see mdm-console device list)" : "not enrolled");
-    return unknown ? Status::NotFound(msg) : Status::Conflict(msg);
-  }
-  Exec(tx, "queue_enqueue_command",
-       "INSERT INTO commands (command_uuid, request_type, body, source) VALUES ($1, $2, decode($3, 'hex'), $4)",
-       req.command_uuid, req.request_type, *HexParam(req.body), req.source);
-  Exec(tx, "queue_enqueue_targets",
+Result<std::vector<std::string>> CheckTargets(pqxx::transaction_base& tx, const std::vector<std::string>& ids) {
+  if (ids.empty()) return Status::Invalid("no enrollment IDs given");
+  // One statement: the channels among the targets, and the first few that cannot take commands.
+  auto r = Exec(tx, "queue_targets",
+                "SELECT array_agg(DISTINCT e.channel) FILTER (WHERE e.status = 'enrolled'), "
+                "  (array_agg(i.id ORDER BY i.id) FILTER (WHERE e.id IS NULL))[1:5], "
+                "  (array_agg(i.id || ' (' || e.status || ')' ORDER BY i.id) FILTER (WHERE e.status <> 'enrolled'))[1:5] "
+                "FROM unnest($1::text[]) AS i(id) LEFT JOIN enrollments e ON e.id = i.id",
+                TextArray(ids));
+  auto list = [](const pqxx::field& f) {
+    std::vector<std::string> out;
+    if (f.is_null()) return out;
+    auto parser = f.as_array();
+    for (auto item = parser.get_next(); item.first != pqxx::array_parser::done; item = parser.get_next())
+      if (item.first == pqxx::array_parser::string_value) out.push_back(item.second);
+    return out;
+  };
+  auto join = [](const std::vector<std::string>& v) {
+    std::string s;
+    for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+    return s;
+  };
+  auto unknown = list(r[0][1]), not_enrolled = list(r[0][2]);
+  if (!unknown.empty())
+    return Status::NotFound("cannot queue for " + join(unknown) + ": no such enrollment (see mdm-console device list)");
+  if (!not_enrolled.empty()) return Status::Conflict("cannot queue for " + join(not_enrolled) + ": not enrolled");
+  return list(r[0][0]);
+}
+
+void Insert(pqxx::transaction_base& tx, const EnqueueRequest& req) {
+  // One statement, so it is whole without a transaction block around it.
+  Exec(tx, "queue_insert",
+       "WITH c AS (INSERT INTO commands (command_uuid, request_type, body, source) "
+       "  VALUES ($2, $4, decode($5, 'hex'), $6)) "
        "INSERT INTO command_queue (enrollment_id, command_uuid, priority) "
        "SELECT DISTINCT i.id, $2::text, $3::smallint FROM unnest($1::text[]) AS i(id)",
-       ids, req.command_uuid, req.priority);
-  return Status::Ok();
+       TextArray(req.enrollment_ids), req.command_uuid, req.priority, req.request_type, *HexParam(req.body),
+       req.source);
 }
 
 }  // namespace mdm::store

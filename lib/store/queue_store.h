@@ -28,6 +28,21 @@ struct IdleOutcome {
 IdleOutcome Idle(pqxx::transaction_base& tx, const std::string& enrollment_id, const std::string& device_id,
                  const std::string& cert_sha256);
 
+// A report that feeds no inventory, in one statement (no transaction): checks the enrollment
+// and its binding like Idle, records the result (NotNow keeps the command), returns the next
+// command. `recorded` is false for an unknown or finished CommandUUID.
+struct ReportOutcome {
+  bool enrollment_exists = false;
+  std::string status;
+  bool cert_matches = false;
+  bool recorded = false;
+  std::optional<NextCommand> next;
+};
+ReportOutcome RecordAndNext(pqxx::transaction_base& tx, const std::string& enrollment_id, const std::string& device_id,
+                            const std::string& cert_sha256, const std::string& command_uuid,
+                            const std::string& status, const std::string& report_json,
+                            const std::string& error_chain_json);
+
 // Records a report for a command. NotNow keeps the command queued; the others end it.
 // Returns the command's RequestType, or nullopt when this enrollment has no such pending command.
 std::optional<std::string> RecordResult(pqxx::transaction_base& tx, const std::string& enrollment_id,
@@ -47,8 +62,12 @@ struct EnqueueRequest {
   int priority = 0;
   std::string source = "console";
 };
-// Queues one command for many enrollments in one statement set. Refused whole (kNotFound or
-// kConflict, naming the first few) when an enrollment is unknown or not enrolled.
-Status Enqueue(pqxx::transaction_base& tx, const EnqueueRequest& req);
+
+// The channels ("device", "user") among the targets; kNotFound or kConflict naming the first
+// few that are unknown or not enrolled.
+Result<std::vector<std::string>> CheckTargets(pqxx::transaction_base& tx, const std::vector<std::string>& ids);
+
+// Inserts the command and its queue rows (one statement).
+void Insert(pqxx::transaction_base& tx, const EnqueueRequest& req);
 
 }  // namespace mdm::store

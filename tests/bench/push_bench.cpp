@@ -76,7 +76,7 @@ int main(int argc, char** argv) {
   for (int n : sizes) {
     // n enrollments, silent for two days: mdmcron's daily wake-up picks every one.
     stack.Query("TRUNCATE devices CASCADE");
-    stack.Query("WITH d AS (INSERT INTO devices (id) SELECT 'bench-' || g FROM generate_series(1, " + std::to_string(n) +
+    stack.Query("WITH d AS (INSERT INTO devices (id, device_information_at) SELECT 'bench-' || g, now() FROM generate_series(1, " + std::to_string(n) +
                 ") g RETURNING id) INSERT INTO enrollments (id, device_id, channel, kind, topic, status, push_token, "
                 "push_magic, last_seen_at) SELECT id, id, 'device', 'device', '" + std::string(mdm::test::Stack::kTopic) +
                 "', 'enrolled', sha256(convert_to(id, 'UTF8')), 'magic-' || id, now() - interval '2 days' FROM d");

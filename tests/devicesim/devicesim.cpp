@@ -21,6 +21,7 @@
 #include "plist/property_list.h"
 #include "probe.h"
 #include "service/commands.h"
+#include "store/database.h"
 #include "stack.h"
 #include "store/settings.h"
 
@@ -281,7 +282,9 @@ std::string RunCycle(const Options& o, const Target& target, const std::vector<D
   enum { kEnqueue, kIdle, kAck, kCycle, kSteps };
   Measured m = Measure(o, probe, kSteps, [&](int t, Tally& r, Clock::time_point warm, Clock::time_point stop) {
     Connection c(target.base_url + "/mdm", target.ca_file);
-    pqxx::connection db(target.conninfo);
+    // Queued the way the admin API and the console do: through lib's Database session.
+    mdm::store::Database session(target.conninfo);
+    pqxx::connection& db = session.connection();
     mdm::plist::Owned command(plist_new_dict());
     mdm::plist::SetString(command.get(), "RequestType", "SecurityInfo");
     mdm::service::EnqueueOptions opts;
