@@ -17,6 +17,10 @@ int RunSigningCert(Context& ctx);
 int RunPush(Context& ctx);
 int RunMdmcron(Context& ctx);
 int RunAppleSync(Context& ctx);
+int RunGroup(Context& ctx);
+int RunProfile(Context& ctx);
+int RunApp(Context& ctx);
+int RunDeclaration(Context& ctx);
 
 const std::vector<Verb>& Verbs() {
   static const std::vector<Verb> verbs = {
@@ -125,6 +129,7 @@ const std::vector<Verb>& Verbs() {
        "       mdm-console device enroll-profile [--serial S] [--name N] [--identity scep|pkcs12] [--expires 7d] > x.mobileconfig\n"
        "       mdm-console device enroll-link [--serial S] [--name N] [--identity scep|pkcs12] [--expires 7d]\n"
        "       mdm-console device register SERIAL...\n"
+       "       mdm-console device set-param <id> NAME VALUE | unset-param <id> NAME\n"
        "  list: every device with serial, name, model, OS, enrollment status, last contact and the\n"
        "  number of commands waiting; --abm lists the devices from ABM/ASM instead, whether they\n"
        "  enrolled, and their profile status. show: identifiers, inventory, enrollments (device and user\n"
@@ -135,6 +140,7 @@ const std::vector<Verb>& Verbs() {
        "  lasts --expires; pkcs12: the server makes the identity). enroll-link: a one-time URL\n"
        "  <api-url>/enroll/<token> that serves such a profile once, then answers 410.\n"
        "  register: serial numbers allowed to enroll through ADE besides those applesync brings.\n"
+       "  set-param: the device's value for $$NAME$$ in catalog profiles; unset-param removes it.\n"
        "  <id> is the device's UDID (or EnrollmentID for User Enrollment).\n",
        RunDevice},
       {"command", "queue an MDM command for one or more enrollments",
@@ -151,6 +157,62 @@ const std::vector<Verb>& Verbs() {
        "  --no-push      do not wake the devices now (they get it at their next check-in)\n"
        "  Example: mdm-console command send 0000-UDID DeviceLock Message='Call IT'\n",
        RunCommandSend},
+      {"group", "groups of devices (a tree) that profiles, apps and declarations are assigned to",
+       "usage: mdm-console group create NAME [--parent PARENT]\n"
+       "       mdm-console group delete NAME\n"
+       "       mdm-console group set-parent NAME PARENT | NAME --none\n"
+       "       mdm-console group set-rule NAME '{\"model\": \"iPad%\", \"os_min\": \"17.0\"}' | NAME none\n"
+       "       mdm-console group add-devices | remove-devices NAME DEVICE-ID...\n"
+       "       mdm-console group add-serials | remove-serials NAME SERIAL...\n"
+       "       mdm-console group list [--json]\n"
+       "       mdm-console group show NAME [--json]\n"
+       "  Groups form a tree: the parent must exist and a group cannot go under one of its own\n"
+       "  subgroups; a device in a group gets what the group and its ancestors carry. delete refuses\n"
+       "  a group that has child groups; its members and assignments go with it.\n"
+       "  set-rule: members by inventory, kept by mdmcron: model and product are SQL LIKE patterns\n"
+       "  (% any run, _ one character), os_min and os_max dotted versions; any of the four; 'none'\n"
+       "  clears the rule. add-devices: members by device ID (see device list), whatever the rule\n"
+       "  says. add-serials: serial numbers (kept in upper case) whose devices join once they enroll.\n"
+       "  A member by rule or serial that remove-devices takes out comes back while it matches.\n"
+       "  list: the tree with member and assignment counts. show: path, children, rule, members,\n"
+       "  serial numbers and the profiles, apps and declarations assigned.\n",
+       RunGroup},
+      {"profile", "configuration profiles in the catalog: add or replace, assign to groups",
+       "usage: mdm-console profile add FILE.mobileconfig\n"
+       "       mdm-console profile list [--json]\n"
+       "       mdm-console profile show IDENTIFIER [--json]\n"
+       "       mdm-console profile remove IDENTIFIER [--force]\n"
+       "       mdm-console profile assign | unassign IDENTIFIER GROUP...\n"
+       "  add: an XML, binary or signed profile (the signature must verify; the signer is recorded,\n"
+       "  it need not be trusted here). It must be a Configuration profile with PayloadIdentifier,\n"
+       "  PayloadUUID and well-formed payloads, and no MDM payload (com.apple.mdm). A known\n"
+       "  PayloadIdentifier is replaced: its version goes up and mdmcron installs it again; the\n"
+       "  same file again changes nothing. $$name$$ in its strings are filled per device (device\n"
+       "  set-param). remove: refused while assigned to a group, unless --force.\n"
+       "  IDENTIFIER is the profile's PayloadIdentifier.\n",
+       RunProfile},
+      {"app", "App Store apps in the catalog: add, assign to groups",
+       "usage: mdm-console app add BUNDLE-ID [--itunes-store-id N] [--name NAME] [--flags N]\n"
+       "       mdm-console app list [--json]\n"
+       "       mdm-console app remove BUNDLE-ID [--force]\n"
+       "       mdm-console app assign | unassign BUNDLE-ID GROUP...\n"
+       "  add: the bundle identifier and, when known, its App Store number (adamId). --flags are the\n"
+       "  ManagementFlags: 1 removes the app with the MDM profile (the default), 4 keeps its data out\n"
+       "  of backups, 5 both. Adding a known bundle identifier updates the fields given.\n"
+       "  remove: refused while assigned to a group, unless --force.\n",
+       RunApp},
+      {"declaration", "declarative management declarations in the catalog: add, assign to groups",
+       "usage: mdm-console declaration add FILE.json\n"
+       "       mdm-console declaration list [--json]\n"
+       "       mdm-console declaration remove IDENTIFIER [--force]\n"
+       "       mdm-console declaration assign | unassign IDENTIFIER GROUP...\n"
+       "  add: a JSON object {\"Type\": \"com.apple.configuration.passcode.settings\", \"Identifier\":\n"
+       "  \"com.example.passcode\", \"Payload\": {...}}, Type under com.apple.activation.,\n"
+       "  com.apple.configuration., com.apple.asset. or com.apple.management.. Its ServerToken is\n"
+       "  the SHA-256 of Type and Payload: adding a changed one (same Identifier) reaches the devices\n"
+       "  at their next sync; the same one again changes nothing.\n"
+       "  remove: refused while assigned to a group, unless --force.\n",
+       RunDeclaration},
   };
   return verbs;
 }

@@ -112,12 +112,16 @@ int RunEnrollProfile(Context& ctx);
 int ListAbmDevices(Context& ctx, bool json);
 int RunEnrollLink(Context& ctx);
 int RunRegister(Context& ctx);
+int RunSetParam(Context& ctx);
+int RunUnsetParam(Context& ctx);
 
 int RunDevice(Context& ctx) {
   const auto& a = ctx.args();
   if (!a.empty() && a[0] == "enroll-profile") return RunEnrollProfile(ctx);
   if (!a.empty() && a[0] == "enroll-link") return RunEnrollLink(ctx);
   if (!a.empty() && a[0] == "register") return RunRegister(ctx);
+  if (!a.empty() && a[0] == "set-param") return RunSetParam(ctx);
+  if (!a.empty() && a[0] == "unset-param") return RunUnsetParam(ctx);
   bool json = false, abm = false;
   std::vector<std::string> rest;
   for (const auto& s : a) {

@@ -79,6 +79,8 @@ Signer LoadSigner(pqxx::transaction_base& tx) {
 
 }  // namespace
 
+std::string EnrollmentProfileIdentifier(const std::string& api_url) { return IdentifierBase(api_url) + ".enrollment"; }
+
 Result<std::string> BuildEnrollmentProfileXml(pqxx::transaction_base& tx, const ProfileRequest& req) {
   auto api = store::GetSetting(tx, setting::kApiUrl);
   if (!api) return Status::Conflict("api-url is not set: mdm-console settings set api-url https://HOST/api-mdm.php");
@@ -141,7 +143,7 @@ Result<std::string> BuildEnrollmentProfileXml(pqxx::transaction_base& tx, const 
   plist_array_append_item(caps, plist::NewString("com.apple.mdm.bootstraptoken"));
   plist::Set(mdm, "ServerCapabilities", caps);
 
-  plist::Owned profile(Payload("Configuration", base + ".enrollment", crypto::NewUuid(), "MDM enrollment"));
+  plist::Owned profile(Payload("Configuration", EnrollmentProfileIdentifier(*api), crypto::NewUuid(), "MDM enrollment"));
   plist::SetString(profile.get(), "PayloadDescription", "Enrolls this device in device management.");
   plist_t content = plist_new_array();
   plist_array_append_item(content, identity);

@@ -29,6 +29,10 @@ Result<std::string> BuildEnrollmentProfileXml(pqxx::transaction_base& tx, const 
 Status ImportSigningIdentity(pqxx::connection& conn, const std::string& file_bytes, const std::string& key_pem,
                              const std::string& password, std::string* subject);
 
+// The PayloadIdentifier of this server's enrollment profiles (from the api-url's host): a catalog
+// profile with the same identifier would replace it on the device and take the device out of MDM.
+std::string EnrollmentProfileIdentifier(const std::string& api_url);
+
 constexpr const char* kProfileContentType = "application/x-apple-aspen-config";
 
 }  // namespace mdm::enroll

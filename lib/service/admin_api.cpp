@@ -6,6 +6,7 @@
 #include <rapidjson/writer.h>
 
 #include "crypto/crypto.h"
+#include "deploy/catalog.h"
 #include "protocol/command_schema.h"
 #include "protocol/messages.h"
 #include "push/pusher.h"
@@ -67,6 +68,13 @@ http::Response AdminApi::Handle(const http::Request& req, const std::string& pat
     auto doc = store::CommandJson(tx, path.substr(10));
     if (!doc) return JsonError(404, "no command " + path.substr(10));
     return JsonResponse(200, *doc);
+  }
+  if (req.method == "GET" && (path == "/groups" || path == "/profiles" || path == "/apps" || path == "/declarations")) {
+    pqxx::read_transaction tx(conn);
+    if (path == "/groups") return JsonResponse(200, deploy::GroupListJson(tx));
+    if (path == "/profiles") return JsonResponse(200, deploy::ProfileListJson(tx));
+    if (path == "/apps") return JsonResponse(200, deploy::AppListJson(tx));
+    return JsonResponse(200, deploy::DeclarationListJson(tx));
   }
   if (path == "/devices" && req.method == "GET") {
     pqxx::read_transaction tx(conn);
