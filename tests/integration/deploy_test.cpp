@@ -265,3 +265,43 @@ TEST_CASE("/parameters fills a template from the asking device's own parameters"
   mdm::test::HttpClient anonymous(SharedStack().tls_cert());
   CHECK(anonymous.Request("GET", SharedStack().base_url() + "/parameters?format=" + format, "").status == 400);
 }
+
+TEST_CASE("console: the operator's verbs drive the whole loop", "[deploy][console]") {
+  auto ok = [](const std::vector<std::string>& args) {
+    auto r = SharedStack().Console(args);
+    INFO(r.output);
+    REQUIRE(r.exit_code == 0);
+    return r.output;
+  };
+  auto file = [](const std::string& name, const std::string& data) {
+    std::string path = SharedStack().root() + "/" + name;
+    mdm::test::WriteFile(path, data);
+    return path;
+  };
+  SimDevice d = Enrolled();
+  ok({"group", "create", "district"});
+  ok({"group", "create", "room-12", "--parent", "district"});
+  ok({"group", "add-devices", "room-12", d.udid()});
+  ok({"profile", "add", file("vpn.mobileconfig", ProfileXml("com.example.vpn", "vpn-v1"))});
+  ok({"profile", "assign", "com.example.vpn", "district"});
+  ok({"device", "set-param", d.udid(), "room", "12"});
+  ok({"declaration", "add", file("decl.json", "{\"Type\": \"com.apple.configuration.passcode.settings\", "
+                                              "\"Identifier\": \"com.example.pin\", \"Payload\": {\"MinimumLength\": 4}}")});
+  ok({"declaration", "assign", "com.example.pin", "district"});
+  Cron();
+  auto got = Types(Drain(d));
+  CHECK(Has(got, "InstallProfile"));
+  CHECK(Has(got, "DeclarativeManagement"));
+
+  ok({"profile", "add", file("vpn2.mobileconfig", ProfileXml("com.example.vpn", "vpn-v2"))});
+  Cron();
+  auto edit = Drain(d);
+  REQUIRE(Types(edit) == std::vector<std::string>{"InstallProfile"});
+  CHECK_THAT(PayloadOf(edit[0]), Catch::Contains("vpn-v2"));
+
+  ok({"profile", "unassign", "com.example.vpn", "district"});
+  Cron();
+  CHECK(Types(Drain(d)) == std::vector<std::string>{"RemoveProfile"});
+  auto show = ok({"device", "show", d.udid()});
+  CHECK_THAT(show, Catch::Contains("Deployed by groups") && Catch::Contains("room"));
+}
