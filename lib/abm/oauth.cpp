@@ -10,20 +10,7 @@
 
 namespace mdm::abm {
 
-std::string PercentEncode(std::string_view s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(hex[c >> 4]);
-      out.push_back(hex[c & 15]);
-    }
-  }
-  return out;
-}
+std::string PercentEncode(std::string_view s) { return http::UrlEncode(s); }
 
 std::string SignatureBaseString(const std::string& method, const std::string& url,
                                 const std::vector<std::pair<std::string, std::string>>& params) {

@@ -79,15 +79,20 @@ Status SetApiUrl(pqxx::connection& conn, const std::string& url, std::string* wa
   return Status::Ok();
 }
 
-Result<std::string> VendorCsr(pqxx::connection& conn, const std::string& common_name) {
+// A CSR (PEM) for the key stored under `key_name`, made once and kept.
+static Result<std::string> CsrForKey(pqxx::connection& conn, const char* key_name, const std::string& common_name) {
   pqxx::work tx(conn);
-  crypto::Pkey key = KeyOnce(tx, setting::kVendorKey);
+  crypto::Pkey key = KeyOnce(tx, key_name);
   tx.commit();
   crypto::CertRequest subject;
   subject.common_name = common_name;
   auto csr = crypto::MakeCsr(key.get(), subject);
   if (!csr.ok()) return csr.status();
   return crypto::CsrToPem(csr->get());
+}
+
+Result<std::string> VendorCsr(pqxx::connection& conn, const std::string& common_name) {
+  return CsrForKey(conn, setting::kVendorKey, common_name);
 }
 
 Result<int64_t> StoreVendorCert(pqxx::connection& conn, const std::string& file_bytes) {
@@ -105,14 +110,7 @@ Result<int64_t> StoreVendorCert(pqxx::connection& conn, const std::string& file_
 }
 
 Result<std::string> ApnsCsrUnsigned(pqxx::connection& conn, const std::string& common_name) {
-  pqxx::work tx(conn);
-  crypto::Pkey key = KeyOnce(tx, setting::kPushKey);
-  tx.commit();
-  crypto::CertRequest subject;
-  subject.common_name = common_name;
-  auto csr = crypto::MakeCsr(key.get(), subject);
-  if (!csr.ok()) return csr.status();
-  return crypto::CsrToPem(csr->get());
+  return CsrForKey(conn, setting::kPushKey, common_name);
 }
 
 Result<std::string> ApnsCsrSigned(pqxx::connection& conn, const std::string& common_name) {

@@ -97,7 +97,9 @@ std::string CertSha256(X509* cert);             // raw SHA-256 of the DER
 // A trust store holding exactly these CA certificates.
 Store MakeStore(const std::vector<X509*>& cas);
 // Checks that `cert` chains to a CA in `store` (any purpose), with `untrusted` intermediates.
-Status VerifyChain(X509_STORE* store, X509* cert, STACK_OF(X509)* untrusted = nullptr);
+// `ignore_validity_dates` accepts certificates outside their validity period.
+Status VerifyChain(X509_STORE* store, X509* cert, STACK_OF(X509)* untrusted = nullptr,
+                   bool ignore_validity_dates = false);
 
 // --- CMS -----------------------------------------------------------------------------------
 // Verifies a detached CMS SignedData (DER) over `content`: the signature must be good and its

@@ -2,7 +2,6 @@
 
 #include <openssl/bio.h>
 #include <openssl/err.h>
-#include <openssl/x509_vfy.h>
 
 namespace mdm::crypto {
 namespace {
@@ -11,7 +10,6 @@ struct BioDeleter { void operator()(BIO* b) const { BIO_free_all(b); } };
 using Bio = std::unique_ptr<BIO, BioDeleter>;
 struct CertStackDeleter { void operator()(STACK_OF(X509)* s) const { sk_X509_free(s); } };
 struct OwnedCertStackDeleter { void operator()(STACK_OF(X509)* s) const { sk_X509_pop_free(s, X509_free); } };
-struct StoreCtxDeleter { void operator()(X509_STORE_CTX* c) const { X509_STORE_CTX_free(c); } };
 
 }  // namespace
 
@@ -32,16 +30,8 @@ Result<SignedContent> VerifyAttached(std::string_view cms_der, X509_STORE* store
   if (!signers || sk_X509_num(signers.get()) != 1) return Status::Invalid("the signature must have exactly one signer");
   X509* signer = sk_X509_value(signers.get(), 0);
   std::unique_ptr<STACK_OF(X509), OwnedCertStackDeleter> carried(CMS_get1_certs(cms.get()));
-  std::unique_ptr<X509_STORE_CTX, StoreCtxDeleter> ctx(X509_STORE_CTX_new());
-  if (!ctx || X509_STORE_CTX_init(ctx.get(), store, signer, carried.get()) != 1)
-    return Status::Internal("cannot set up certificate verification");
-  X509_STORE_CTX_set_purpose(ctx.get(), X509_PURPOSE_ANY);
-  if (ignore_validity_dates) X509_STORE_CTX_set_flags(ctx.get(), X509_V_FLAG_NO_CHECK_TIME);
-  if (X509_verify_cert(ctx.get()) != 1) {
-    int err = X509_STORE_CTX_get_error(ctx.get());
-    ERR_clear_error();
-    return Status::Invalid(std::string("the signer is not trusted: ") + X509_verify_cert_error_string(err));
-  }
+  Status chain = VerifyChain(store, signer, carried.get(), ignore_validity_dates);
+  if (!chain.ok()) return Status::Invalid("the signer " + chain.message());
   BUF_MEM* mem = nullptr;
   BIO_get_mem_ptr(out.get(), &mem);
   X509_up_ref(signer);

@@ -32,6 +32,24 @@ int HexValue(char c) {
 }
 }  // namespace
 
+std::string UrlEncode(std::string_view in) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(in.size());
+  for (unsigned char c : in) {
+    bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+                      c == '.' || c == '_' || c == '~';
+    if (unreserved) {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(hex[c >> 4]);
+      out.push_back(hex[c & 15]);
+    }
+  }
+  return out;
+}
+
 bool UrlDecode(std::string_view in, std::string* out, bool plus_is_space) {
   out->clear();
   out->reserve(in.size());

@@ -60,6 +60,9 @@ struct Response {
 // "200 OK", "404 Not Found", ...: the reason phrase for a status line.
 const char* ReasonPhrase(int status);
 
+// RFC 3986: unreserved characters stay, every other byte becomes %XX (upper-case hex).
+std::string UrlEncode(std::string_view in);
+
 // Decodes %XX and '+' (for query strings); false on a malformed escape.
 bool UrlDecode(std::string_view in, std::string* out, bool plus_is_space);
 

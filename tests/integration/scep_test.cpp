@@ -16,6 +16,7 @@
 #include "crypto/crypto.h"
 #include "enroll/tokens.h"
 #include "sim_device.h"
+#include "http/message.h"
 #include "stack.h"
 
 using mdm::test::SharedStack;
@@ -304,21 +305,6 @@ mdm::test::HttpResponse Post(const std::string& der, const std::string& query = 
   return SharedStack().Send("POST", "/scep?" + query, der, {{"Content-Type", "application/x-pki-message"}});
 }
 
-std::string UrlEncode(const std::string& s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(hex[c >> 4]);
-      out.push_back(hex[c & 15]);
-    }
-  }
-  return out;
-}
-
 // scep-submit -p asks GetCACaps, then sends the PKIOperation in a second request made without
 // the CA file given with -R, so over TLS it trusts only the system's CAs and refuses the stack's
 // certificate. It reaches the stack through this plain-HTTP nginx instead, which forwards to the
@@ -441,7 +427,7 @@ TEST_CASE("PKIOperation by POST and by GET, the message in the query string", "[
     ScepRequest req = MakeRequest({.challenge = Challenge()});
     std::string b64 = crypto::Base64Encode(req.der);
     REQUIRE(b64.find('+') != std::string::npos);  // else this would not test the '+' handling
-    ExpectIssued(SharedStack().Get("/scep?operation=PKIOperation&message=" + UrlEncode(b64)), req);
+    ExpectIssued(SharedStack().Get("/scep?operation=PKIOperation&message=" + mdm::http::UrlEncode(b64)), req);
   }
   SECTION("GET, base64 with its '+' left as is (clients that only escape '/' and '=')") {
     ScepRequest req = MakeRequest({.challenge = Challenge()});

@@ -31,20 +31,6 @@ Config WithSources(const std::string& sources) {
   return c;
 }
 
-std::string UrlEscape(const std::string& s) {
-  std::string out;
-  for (unsigned char ch : s) {
-    if (std::isalnum(ch) || ch == '-' || ch == '.') {
-      out.push_back(static_cast<char>(ch));
-    } else {
-      char buf[4];
-      std::snprintf(buf, sizeof buf, "%%%02X", ch);
-      out += buf;
-    }
-  }
-  return out;
-}
-
 // RFC 9440's byte-sequence form.
 std::string Colons(const std::string& b64) {
   std::string out = ":";
@@ -66,7 +52,7 @@ TEST_CASE("device auth: each configured source yields the certificate's hash", "
   CHECK(signature_only.Verify(req, store.get()).value() == want);
 
   http::Request tls;
-  tls.client_cert = UrlEscape(crypto::CertToPem(id.cert.get()));
+  tls.client_cert = http::UrlEncode(crypto::CertToPem(id.cert.get()));
   CHECK_FALSE(signature_only.Verify(tls, store.get()).ok());
   service::DeviceAuthenticator nginx(WithSources("signature, nginx"));
   CHECK(nginx.Verify(tls, store.get()).value() == want);
@@ -89,7 +75,7 @@ TEST_CASE("device auth: certificates from another CA are refused from every sour
   req.headers["mdm-signature"] = crypto::Base64Encode(*crypto::Sign(req.body, theirs.cert.get(), theirs.key.get()));
   CHECK_FALSE(all.Verify(req, store.get()).ok());
   http::Request tls;
-  tls.client_cert = UrlEscape(crypto::CertToPem(theirs.cert.get()));
+  tls.client_cert = http::UrlEncode(crypto::CertToPem(theirs.cert.get()));
   CHECK_FALSE(all.Verify(tls, store.get()).ok());
   http::Request header;
   header.headers["client-cert"] = Colons(crypto::Base64Encode(crypto::CertToDer(theirs.cert.get())));
