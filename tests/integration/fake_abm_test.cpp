@@ -109,7 +109,10 @@ class AbmClient {
     std::string url = abm_.url() + "/session";
     std::string header = OAuthHeader(c, "GET", url, query, nonce);
     for (size_t i = 0; i < query.size(); ++i) {
-      url += (i == 0 ? "?" : "&") + PercentEncode(query[i].first) + "=" + PercentEncode(query[i].second);
+      url.push_back(i == 0 ? '?' : '&');
+      url += PercentEncode(query[i].first);
+      url.push_back('=');
+      url += PercentEncode(query[i].second);
     }
     return SessionWithHeader(url, header);
   }
