@@ -2,6 +2,8 @@
 #include <string>
 
 #include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
 #include "console.h"
 #include "store/device_reads.h"
@@ -103,6 +105,12 @@ int Show(Context& ctx, const std::string& id, bool json) {
   Section("Certificates", d["certificates"]);
   for (const auto& c : d["certificates"].GetArray())
     std::printf("  %-48s identity: %s\n", Str(c, "common_name").c_str(), Str(c, "is_identity").c_str());
+  if (d["declarative_status"].IsObject()) {
+    rapidjson::StringBuffer buf;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+    d["declarative_status"].Accept(w);
+    std::printf("\nDeclarative status (latest report)\n  %s\n", buf.GetString());
+  }
   return 0;
 }
 
