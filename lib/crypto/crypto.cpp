@@ -1,4 +1,5 @@
 #include "crypto/crypto.h"
+#include "crypto/signed_data.h"
 
 #include <openssl/bio.h>
 #include <openssl/bn.h>
@@ -416,33 +417,51 @@ Status VerifyChain(X509_STORE* store, X509* cert, STACK_OF(X509)* untrusted, boo
   return Status::Invalid(std::string("certificate not trusted: ") + X509_verify_cert_error_string(err));
 }
 
-Result<Cert> VerifyDetached(std::string_view cms_der, std::string_view content, X509_STORE* store) {
-  const unsigned char* p = reinterpret_cast<const unsigned char*>(cms_der.data());
-  Cms cms(d2i_CMS_ContentInfo(nullptr, &p, static_cast<long>(cms_der.size())));
+namespace {
+
+// Parses a DER SignedData; checks the signature (over `detached` when given, else over the
+// content it carries, written to `out`) and the signer's chain to `store` through the
+// certificates it carries. The chain is checked with our own purpose rules: device identities
+// need not carry the S/MIME purpose that CMS_verify would demand.
+Result<Cert> VerifySigned(std::string_view der, std::string_view* detached, BIO* out, X509_STORE* store,
+                          bool ignore_validity_dates) {
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
+  Cms cms(d2i_CMS_ContentInfo(nullptr, &p, static_cast<long>(der.size())));
   if (!cms) {
     ERR_clear_error();
     return Status::Invalid("the signature is not a DER CMS structure");
   }
   if (OBJ_obj2nid(CMS_get0_type(cms.get())) != NID_pkcs7_signed)
     return Status::Invalid("the signature is not a CMS SignedData");
-  if (CMS_get0_content(cms.get()) && *CMS_get0_content(cms.get()))
-    return Status::Invalid("the signature carries content; a detached signature was expected");
-  Bio data = MemBio(content);
-  // The signature is checked here; the chain is checked below with our own purpose rules
-  // (device identities need not carry the S/MIME purpose that CMS_verify would demand).
-  if (CMS_verify(cms.get(), nullptr, nullptr, data.get(), nullptr, CMS_BINARY | CMS_NO_SIGNER_CERT_VERIFY) != 1) {
+  bool has_content = CMS_get0_content(cms.get()) && *CMS_get0_content(cms.get());
+  if (detached && has_content) return Status::Invalid("the signature carries content; a detached one was expected");
+  Bio data = detached ? MemBio(*detached) : Bio();
+  if (CMS_verify(cms.get(), nullptr, nullptr, data.get(), out, CMS_BINARY | CMS_NO_SIGNER_CERT_VERIFY) != 1) {
     std::string why = LastError();
-    return Status::Invalid("the signature does not verify over the body: " + why);
+    return Status::Invalid(std::string("the signature does not verify") + (detached ? " over the body: " : ": ") + why);
   }
   std::unique_ptr<STACK_OF(X509), CertStackDeleter> signers(CMS_get0_signers(cms.get()));
   if (!signers || sk_X509_num(signers.get()) != 1) return Status::Invalid("the signature must have exactly one signer");
   X509* signer = sk_X509_value(signers.get(), 0);
   // Other certificates in the structure may be intermediates; they are never trusted by themselves.
   std::unique_ptr<STACK_OF(X509), OwnedCertStackDeleter> carried(CMS_get1_certs(cms.get()));
-  Status chain = VerifyChain(store, signer, carried.get());
+  Status chain = VerifyChain(store, signer, carried.get(), ignore_validity_dates);
   if (!chain.ok()) return Status::Invalid("the signer " + chain.message());
   X509_up_ref(signer);
   return Cert(signer);
+}
+
+}  // namespace
+
+Result<Cert> VerifyDetached(std::string_view cms_der, std::string_view content, X509_STORE* store) {
+  return VerifySigned(cms_der, &content, nullptr, store, false);
+}
+
+Result<SignedContent> VerifyAttached(std::string_view cms_der, X509_STORE* store, bool ignore_validity_dates) {
+  Bio out(BIO_new(BIO_s_mem()));
+  auto signer = VerifySigned(cms_der, nullptr, out.get(), store, ignore_validity_dates);
+  if (!signer.ok()) return signer.status();
+  return SignedContent{BioContents(out.get()), std::move(signer).value()};
 }
 
 Result<std::string> Sign(std::string_view content, X509* cert, EVP_PKEY* key, const SignOptions& opts) {
