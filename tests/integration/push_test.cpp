@@ -182,3 +182,22 @@ TEST_CASE("mdmcron does not run twice at once", "[push]") {
   CHECK(r.exit_code == 0);
   CHECK_THAT(r.output, Catch::Contains("another run holds the lock"));
 }
+
+TEST_CASE("the admin API pushes after it queues, unless told not to", "[push][admin]") {
+  Apns();
+  SimDevice d = EnrolledDevice();
+  mdm::test::HttpClient http(SharedStack().tls_cert());
+  const std::string body = "{\"enrollment_ids\": [\"" + d.udid() + "\"], \"request_type\": \"ProfileList\"}";
+  const mdm::test::Headers headers = {{"Content-Type", "application/json"},
+                                      {"Authorization", "Bearer test-admin-key-0123456789"}};
+  auto quiet = http.Request("POST", SharedStack().base_url() + "/v1/commands?nopush=1", body, headers);
+  INFO(quiet.body);
+  REQUIRE(quiet.status == 200);
+  CHECK_THAT(quiet.body, !Catch::Contains("pushed"));
+  CHECK(PushesFor(mdm::crypto::Hex(d.token())).empty());
+  auto pushed = http.Request("POST", SharedStack().base_url() + "/v1/commands", body, headers);
+  INFO(pushed.body);
+  REQUIRE(pushed.status == 200);
+  CHECK_THAT(pushed.body, Catch::Contains("\"pushed\":1"));
+  CHECK(PushesFor(mdm::crypto::Hex(d.token())).size() == 1);
+}
