@@ -24,7 +24,8 @@ http::Response App::Handle(const http::Request& req, store::Database& db) {
   log::Line line(res.status >= 500 ? log::Level::kError
                  : res.status >= 400 ? log::Level::kWarn
                                      : log::Level::kInfo);
-  line.kv("method", req.method).kv("route", req.path).kv("enrollment", res.enrollment_id)
+  // An enrollment link's token is a secret: the log names the route, not the token.
+  line.kv("method", req.method).kv("route", req.path.rfind("/enroll/", 0) == 0 ? "/enroll/*" : req.path).kv("enrollment", res.enrollment_id)
       .kv("status", static_cast<long long>(res.status)).kv("ms", ms);
   if (!res.reason.empty()) line.kv("reason", res.reason);
   return res;

@@ -77,6 +77,7 @@ http::Response CommandService::Handle(const http::Request& req, pqxx::connection
     return BadRequest(who.id, rep.status_name + " signed by a certificate not bound to this device");
   if (a.status != "enrolled") return BadRequest(who.id, rep.status_name + " before the enrollment's TokenUpdate");
 
+  store::TouchLastSeen(tx, who.id);
   auto request_type = store::RecordResult(tx, who.id, rep.command_uuid, rep.status_name, plist::ToJson(rep.body.get()),
                                           protocol::ErrorChainJson(rep));
   std::string note;

@@ -90,6 +90,13 @@ int RecordTokenUpdate(pqxx::transaction_base& tx, const protocol::EnrollmentRef&
   return r[0][0].as<int>();
 }
 
+void TouchLastSeen(pqxx::transaction_base& tx, const std::string& enrollment_id) {
+  Exec(tx, "enrollment_touch",
+       "UPDATE enrollments SET last_seen_at = now() WHERE id = $1 "
+       "AND (last_seen_at IS NULL OR last_seen_at < now() - interval '60 seconds')",
+       enrollment_id);
+}
+
 void RecordCheckOut(pqxx::transaction_base& tx, const protocol::EnrollmentRef& who) {
   if (who.user_channel) {
     Exec(tx, "enrollment_checkout_one",

@@ -42,6 +42,9 @@ struct TokenUpdateFields {
 // Returns the update count afterwards (1 means "newly enrolled").
 int RecordTokenUpdate(pqxx::transaction_base& tx, const protocol::EnrollmentRef& who, const TokenUpdateFields& f);
 
+// Records contact, at most once a minute (the hot paths do the same inside their statements).
+void TouchLastSeen(pqxx::transaction_base& tx, const std::string& enrollment_id);
+
 // CheckOut of the device channel also checks out its user channels.
 void RecordCheckOut(pqxx::transaction_base& tx, const protocol::EnrollmentRef& who);
 

@@ -44,8 +44,12 @@ ReportOutcome RecordAndNext(pqxx::transaction_base& tx, const std::string& enrol
   // As in Idle, all parts see one snapshot: the next command excludes the reported one by name.
   auto r = Exec(tx, "queue_report",
                 "WITH e AS ("
-                "  SELECT e.id, e.status, coalesce(d.cert_sha256 = decode($3, 'hex'), false) AS cert_ok "
+                "  SELECT e.id, e.status, coalesce(d.cert_sha256 = decode($3, 'hex'), false) AS cert_ok, e.last_seen_at "
                 "  FROM enrollments e JOIN enrollments d ON d.id = $2 WHERE e.id = $1"
+                "), touch AS ("
+                "  UPDATE enrollments SET last_seen_at = now() FROM e "
+                "  WHERE enrollments.id = e.id AND e.status = 'enrolled' AND e.cert_ok "
+                "    AND (e.last_seen_at IS NULL OR e.last_seen_at < now() - interval '60 seconds')"
                 "), rec AS ("
                 "  UPDATE command_queue q SET status = $5, result = $6::jsonb, error_chain = $7::jsonb, "
                 "    result_at = now(), not_now_count = q.not_now_count + CASE WHEN $5 = 'NotNow' THEN 1 ELSE 0 END "
