@@ -178,6 +178,9 @@ TEST_CASE("a one-time enrollment link serves once, then 410; expired 410", "[enr
   CHECK(PayloadOfType(profile->get(), "com.apple.mdm"));
   CHECK(SharedStack().Get(route).status == 410);
   CHECK(SharedStack().Get("/enroll/0000000000").status == 404);
+  // The token is a secret: the workers' log names the route only.
+  std::string token = route.substr(std::string("/enroll/").size());
+  CHECK(mdm::test::ReadFile(SharedStack().root() + "/mdm-fcgi.log").find(token) == std::string::npos);
 
   auto short_lived = SharedStack().Console({"device", "enroll-link", "--expires", "1s"});
   REQUIRE(short_lived.exit_code == 0);
