@@ -8,6 +8,7 @@
 #include "core/log.h"
 #include "enroll/scep_message.h"
 #include "enroll/tokens.h"
+#include "store/sql_util.h"
 
 namespace mdm::enroll {
 namespace {
@@ -112,13 +113,13 @@ http::Response ScepService::PkiOperation(const http::Request& req, pqxx::connect
   if (!scep::CsrSignatureValid(csr->get()))
     return refuse(FailInfo::kBadMessageCheck, "the PKCS#10 request is not signed by its own key");
 
-  // The challenge is used up in the transaction that only commits once the answer is built.
-  std::optional<pqxx::work> tx;
+  // The challenge is used up (or, for a renewal, the binding moved) in the transaction that
+  // only commits once the answer is built.
+  pqxx::work tx(conn);
   if (!renewal) {
     auto challenge = scep::ChallengePassword(csr->get());
     if (!challenge) return refuse(FailInfo::kBadRequest, "the PKCS#10 request has no challengePassword");
-    tx.emplace(conn);
-    auto use = ConsumeToken(*tx, TokenKind::kScepChallenge, *challenge);
+    auto use = ConsumeToken(tx, TokenKind::kScepChallenge, *challenge);
     if (!use.ok()) return refuse(FailInfo::kBadRequest, "challengePassword " + use.status().message());
   }
   crypto::CertRequest identity;
@@ -128,7 +129,14 @@ http::Response ScepService::PkiOperation(const http::Request& req, pqxx::connect
   if (!issued.ok()) return http::Response::Text(500, "internal error", "SCEP issuing: " + issued.status().message());
   auto reply = scep::SuccessReply(msg, ca.cert.get(), ca.key.get(), issued->get(), verified->signer.get(),
                                   envelope->cipher_nid);
-  if (reply.ok() && tx) tx->commit();
+  if (renewal) {
+    // The device speaks with its renewed identity from now on: the binding follows it.
+    store::Exec(tx, "scep_renew_binding",
+                "UPDATE enrollments SET cert_sha256 = decode($2, 'hex'), updated_at = now() "
+                "WHERE channel = 'device' AND cert_sha256 = decode($1, 'hex')",
+                crypto::Hex(crypto::CertSha256(verified->signer.get())), crypto::Hex(crypto::CertSha256(issued->get())));
+  }
+  if (reply.ok()) tx.commit();
   return CertRep(std::move(reply), "");
 }
 

@@ -549,6 +549,23 @@ TEST_CASE("RenewalReq: signed by an identity from our CA, no challenge needed", 
   ExpectRefused(Post(impostor.der), impostor, "1");
 }
 
+TEST_CASE("a renewed identity takes over the device's binding", "[scep]") {
+  ScepRequest first = MakeRequest({.challenge = Challenge()});
+  crypto::Cert identity = ExpectIssued(Post(first.der), first);
+  std::string udid = crypto::NewUuid();
+  EVP_PKEY_up_ref(first.key.get());
+  SimDevice before(SharedStack().base_url(), SharedStack().tls_cert(), crypto::Cert(X509_dup(identity.get())),
+                   crypto::Pkey(first.key.get()), udid);
+  REQUIRE(before.Authenticate(Stack::kTopic).status == 200);
+  REQUIRE(before.TokenUpdate(Stack::kTopic).status == 200);
+
+  ScepRequest renewal = MakeRequest(Renewal(identity.get(), first.key.get()));
+  crypto::Cert renewed = ExpectIssued(Post(renewal.der), renewal);
+  SimDevice after(SharedStack().base_url(), SharedStack().tls_cert(), std::move(renewed), std::move(renewal.key), udid);
+  CHECK(after.Idle().status == 200);   // no new Authenticate needed
+  CHECK(before.Idle().status == 400);  // the old identity no longer speaks for it
+}
+
 TEST_CASE("the identity SCEP issued signs check-ins that /checkin and /mdm accept", "[scep]") {
   ScepRequest req = MakeRequest({.challenge = Challenge()});
   crypto::Cert cert = ExpectIssued(Post(req.der), req);
