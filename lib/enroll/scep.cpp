@@ -3,7 +3,6 @@
 #include <openssl/objects.h>
 
 #include <algorithm>
-#include <optional>
 
 #include "core/log.h"
 #include "enroll/scep_message.h"
