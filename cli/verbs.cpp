@@ -34,7 +34,7 @@ const std::vector<Verb>& Verbs() {
        "  Loads the configuration, connects to PostgreSQL and prints the schema version.\n"
        "  Exit status 0 when all is well, 1 otherwise.\n",
        RunHealth},
-      {"settings", "set or read the server's settings (api-url, apns-url, apns-ca-file)",
+      {"settings", "set or read the server's settings (api-url, apns-url, abm-url, CA files)",
        "usage: mdm-console settings set api-url https://HOST/api-mdm.php\n"
        "       mdm-console settings set apns-url https://api.push.apple.com\n"
        "       mdm-console settings set apns-ca-file FILE.pem\n"
@@ -109,9 +109,10 @@ const std::vector<Verb>& Verbs() {
        "  inventory older than --inventory-every (default 86400) is refreshed; ADE devices awaiting\n"
        "  configuration get DeviceConfigured once their profiles were answered; expired commands are\n"
        "  marked, results older than --keep-days (default 30) deleted.\n"
-       "  Then pushes every enrollment with new commands, with commands waiting and neither a contact nor a push for\n"
-       "  --pending-after (default 3600), every enrollment that answered NotNow since its last push,\n"
-       "  and, once a day, those silent for --wakeup-after (default 86400). One statement picks them;\n"
+       "  Then pushes every enrollment with new commands; with commands waiting and neither a\n"
+       "  contact nor a push for --pending-after (default 3600); that answered NotNow since its last\n"
+       "  push; and, once a day, those silent for --wakeup-after (default 86400). One statement\n"
+       "  picks them. --no-push skips the pushes.\n"
        "  a PostgreSQL advisory lock keeps two hosts from running it at once.\n"
        "  crontab: */5 * * * * mdm-console mdmcron\n",
        RunMdmcron},
