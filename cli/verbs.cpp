@@ -113,7 +113,7 @@ const std::vector<Verb>& Verbs() {
        "  contact nor a push for --pending-after (default 3600); that answered NotNow since its last\n"
        "  push; and, once a day, those silent for --wakeup-after (default 86400). One statement\n"
        "  picks them. --no-push skips the pushes.\n"
-       "  a PostgreSQL advisory lock keeps two hosts from running it at once.\n"
+       "  A PostgreSQL advisory lock keeps two hosts from running it at once.\n"
        "  crontab: */5 * * * * mdm-console mdmcron\n",
        RunMdmcron},
       {"signing-cert", "sign enrollment profiles with your own certificate",
