@@ -474,6 +474,8 @@ Result<std::string> Sign(std::string_view content, X509* cert, EVP_PKEY* key, co
   Cms cms(CMS_sign(nullptr, nullptr, nullptr, nullptr, flags));
   if (!cms) return Status::Internal("CMS_sign: " + LastError());
   if (!CMS_add1_signer(cms.get(), cert, key, md, flags)) return Status::Internal("CMS_add1_signer: " + LastError());
+  for (X509* c : opts.extra_certs)
+    if (CMS_add1_cert(cms.get(), c) != 1) return Status::Internal("CMS certificates: " + LastError());
   if (CMS_final(cms.get(), data.get(), nullptr, flags) != 1) return Status::Internal("CMS_final: " + LastError());
   unsigned char* der = nullptr;
   int n = i2d_CMS_ContentInfo(cms.get(), &der);

@@ -110,6 +110,7 @@ struct SignOptions {
   std::string digest = "sha256";  // or "sha1"
   bool signed_attributes = true;  // signingTime, messageDigest, contentType
   bool detached = true;
+  std::vector<X509*> extra_certs;  // carried besides the signer's (its chain)
 };
 // A CMS SignedData (DER) over `content`, with the signer certificate inside.
 Result<std::string> Sign(std::string_view content, X509* cert, EVP_PKEY* key, const SignOptions& opts = {});
