@@ -1,11 +1,8 @@
 // Benchmark (not a test): applesync of a large ABM account from the fake, cold and then
 // incremental. Prints seconds, rows written and the console's peak memory.
 //   applesync_bench [--devices 100000] [--changes 1000]
-#include <sys/resource.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -16,35 +13,6 @@
 #include "store/settings.h"
 
 namespace {
-
-struct Run {
-  double seconds = 0;
-  long max_rss_kb = 0;
-  int exit_code = -1;
-};
-
-// Runs the console and measures it (wall time, peak resident memory).
-Run Console(const mdm::test::Stack& s, const std::vector<std::string>& args) {
-  std::vector<std::string> argv = {MDM_CONSOLE_BIN, "--config", s.config_path()};
-  argv.insert(argv.end(), args.begin(), args.end());
-  auto start = std::chrono::steady_clock::now();
-  pid_t pid = fork();
-  if (pid == 0) {
-    std::vector<char*> a;
-    for (auto& x : argv) a.push_back(x.data());
-    a.push_back(nullptr);
-    execv(a[0], a.data());
-    _exit(127);
-  }
-  int status = 0;
-  rusage ru{};
-  wait4(pid, &status, 0, &ru);
-  Run r;
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  r.max_rss_kb = ru.ru_maxrss;
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
 
 long long RowsWritten(const mdm::test::Stack& s) {
   return std::stoll(s.Query("SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM pg_stat_user_tables "
@@ -73,11 +41,11 @@ int main(int argc, char** argv) {
   // Statistics are flushed by PostgreSQL with a delay; wait for them between phases.
   auto settle = [&] { stack.Query("SELECT pg_stat_force_next_flush()"); usleep(1200 * 1000); };
   long long rows0 = RowsWritten(stack);
-  Run cold = Console(stack, {"applesync"});
+  auto cold = stack.Console({"applesync"});
   settle();
   long long rows1 = RowsWritten(stack);
   std::printf("cold: %d devices in %.2f s (exit %d), %lld rows written to dep_devices, peak RSS %.1f MiB\n", devices,
-              cold.seconds, cold.exit_code, rows1 - rows0, cold.max_rss_kb / 1024.0);
+              cold.wall_seconds, cold.exit_code, rows1 - rows0, cold.max_rss_kb / 1024.0);
 
   std::string control = "{\"changes\": [";
   for (int i = 0; i < changes; ++i) {
@@ -89,12 +57,12 @@ int main(int argc, char** argv) {
   }
   control += "]}";
   abm.SetControl(control);
-  Run inc = Console(stack, {"applesync"});
+  auto inc = stack.Console({"applesync"});
   settle();
   long long rows2 = RowsWritten(stack);
   std::printf("incremental: %d changes in %.2f s (exit %d), %lld rows written, peak RSS %.1f MiB\n", changes,
-              inc.seconds, inc.exit_code, rows2 - rows1, inc.max_rss_kb / 1024.0);
-  std::printf("applesync: cold %.2f s for %d devices, incremental %.2f s for %d changes\n", cold.seconds, devices,
-              inc.seconds, changes);
+              inc.wall_seconds, inc.exit_code, rows2 - rows1, inc.max_rss_kb / 1024.0);
+  std::printf("applesync: cold %.2f s for %d devices, incremental %.2f s for %d changes\n", cold.wall_seconds, devices,
+              inc.wall_seconds, changes);
   return cold.exit_code == 0 && inc.exit_code == 0 ? 0 : 1;
 }

@@ -12,6 +12,8 @@ namespace mdm::test {
 struct CommandResult {
   int exit_code = -1;
   std::string output;  // stdout and stderr together
+  double wall_seconds = 0, cpu_seconds = 0;  // what it cost (benchmarks read these)
+  long max_rss_kb = 0;
 };
 
 // Runs argv to completion; `as_user` (when non-empty and we are root) runs it through runuser.

@@ -5,6 +5,7 @@
 #include "crypto/crypto.h"
 #include "plist/property_list.h"
 #include "stack.h"
+#include "test_pki.h"
 
 using mdm::test::SharedStack;
 using mdm::test::Stack;
@@ -13,19 +14,8 @@ namespace crypto = mdm::crypto;
 namespace {
 
 // Our own root and an intermediate standing in for Apple's (WWDR for vendor and push certificates).
-struct StandInApple {
-  crypto::Pkey root_key = crypto::GenerateRsaKey();
-  crypto::Cert root;
-  crypto::Pkey wwdr_key = crypto::GenerateRsaKey();
-  crypto::Cert wwdr;
-  StandInApple() {
-    crypto::CertRequest r;
-    r.common_name = "Stand-in Apple Root";
-    r.is_ca = true;
-    root = crypto::SelfSign(root_key.get(), r).value();
-    r.common_name = "Stand-in WWDR";
-    wwdr = crypto::Issue(root.get(), root_key.get(), wwdr_key.get(), r).value();
-  }
+struct StandInApple : mdm::test::TestPki {
+  StandInApple() : TestPki("Stand-in Apple Root", "Stand-in WWDR", /*leaf_is_ca=*/true) {}
   // A certificate for the CSR's key, as Apple's portals return them.
   crypto::Cert ForCsr(const std::string& csr_pem, const std::string& cn, const std::string& uid = "", int days = 365) {
     auto csr = crypto::CsrFromPemOrDer(csr_pem);
@@ -34,7 +24,7 @@ struct StandInApple {
     r.common_name = cn;
     r.uid = uid;
     r.days = days;
-    return crypto::IssueForCsr(wwdr.get(), wwdr_key.get(), csr->get(), r).value();
+    return crypto::IssueForCsr(cert.get(), key.get(), csr->get(), r).value();
   }
 };
 
@@ -77,7 +67,7 @@ TEST_CASE("vendor certificate: CSR, upload, refusal of another key's certificate
   auto other_key = crypto::GenerateRsaKey();
   crypto::CertRequest r;
   r.common_name = "someone else";
-  auto other = crypto::Issue(Apple().wwdr.get(), Apple().wwdr_key.get(), other_key.get(), r).value();
+  auto other = crypto::Issue(Apple().cert.get(), Apple().key.get(), other_key.get(), r).value();
   auto refused = Console({"vendor", "cert", File("other.cer", crypto::CertToDer(other.get()))});
   CHECK(refused.exit_code == 1);
   CHECK_THAT(refused.output, Catch::Contains("not for the vendor key"));
@@ -159,7 +149,7 @@ TEST_CASE("APNs certificate: key must match, topic from the UID, topic change ne
   crypto::CertRequest req;
   req.common_name = "APSP:other-key";
   req.uid = Stack::kTopic;
-  auto wrong_key = crypto::Issue(Apple().wwdr.get(), Apple().wwdr_key.get(), key.get(), req).value();
+  auto wrong_key = crypto::Issue(Apple().cert.get(), Apple().key.get(), key.get(), req).value();
   std::string before = Setting("apns.cert");
   auto mismatch = Console({"apns", "cert", File("wrong-key.pem", crypto::CertToPem(wrong_key.get()))});
   CHECK(mismatch.exit_code == 1);

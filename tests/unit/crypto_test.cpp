@@ -2,6 +2,7 @@
 
 #include "crypto/crypto.h"
 #include "crypto/detached_verifier.h"
+#include "test_pki.h"
 
 using namespace mdm::crypto;
 
@@ -15,11 +16,11 @@ CertRequest Req(std::string cn, bool is_ca) {
   return r;
 }
 
-struct Pki {
-  Pkey ca_key = GenerateRsaKey();
-  Cert ca = SelfSign(ca_key.get(), Req("Test Device CA", true)).value();
-  Pkey dev_key = GenerateRsaKey();
-  Cert dev = Issue(ca.get(), ca_key.get(), dev_key.get(), Req("device", false)).value();
+// dev/dev_key name the issued certificate as these tests call it.
+struct Pki : mdm::test::TestPki {
+  Pki() : TestPki("Test Device CA", "device") {}
+  Cert& dev = cert;
+  Pkey& dev_key = key;
 };
 
 Pki& SharedPki() {

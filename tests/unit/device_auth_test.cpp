@@ -2,27 +2,13 @@
 
 #include "crypto/crypto.h"
 #include "service/device_auth.h"
+#include "test_pki.h"
 
 using namespace mdm;
 
 namespace {
 
-struct Identity {
-  crypto::Pkey ca_key = crypto::GenerateRsaKey();
-  crypto::Cert ca;
-  crypto::Pkey key = crypto::GenerateRsaKey();
-  crypto::Cert cert;
-  Identity() {
-    crypto::CertRequest r;
-    r.common_name = "CA";
-    r.is_ca = true;
-    ca = crypto::SelfSign(ca_key.get(), r).value();
-    r.common_name = "device";
-    r.is_ca = false;
-    r.client_auth = true;
-    cert = crypto::Issue(ca.get(), ca_key.get(), key.get(), r).value();
-  }
-};
+using Identity = test::TestPki;
 
 Config WithSources(const std::string& sources) {
   Config c;

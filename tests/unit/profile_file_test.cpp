@@ -3,6 +3,7 @@
 #include "crypto/crypto.h"
 #include "crypto/signed_data.h"
 #include "deploy/profile_file.h"
+#include "test_pki.h"
 #include "plist/property_list.h"
 
 using mdm::deploy::ReadProfile;
@@ -39,20 +40,8 @@ std::string Binary(const std::string& xml) {
   return out;
 }
 
-struct Signer {
-  crypto::Pkey ca_key = crypto::GenerateRsaKey();
-  crypto::Cert ca;
-  crypto::Pkey key = crypto::GenerateRsaKey();
-  crypto::Cert cert;
-  Signer() {
-    crypto::CertRequest r;
-    r.common_name = "Example Profile CA";
-    r.is_ca = true;
-    ca = crypto::SelfSign(ca_key.get(), r).value();
-    r.common_name = "Example Profile Signer";
-    r.is_ca = false;
-    cert = crypto::Issue(ca.get(), ca_key.get(), key.get(), r).value();
-  }
+struct Signer : mdm::test::TestPki {
+  Signer() : TestPki("Example Profile CA", "Example Profile Signer") {}
   // Only the signer's certificate travels: its CA is nobody we know, and that is fine.
   std::string Sign(const std::string& content) {
     return crypto::SignAttached(content, cert.get(), key.get(), {}).value();
