@@ -315,62 +315,54 @@ Status SetGroupRule(pqxx::connection& conn, const std::string& name, const std::
   return Status::Ok();
 }
 
-Result<size_t> AddGroupDevices(pqxx::connection& conn, const std::string& group, const std::vector<std::string>& ids) {
+namespace {
+
+// One membership statement ($1 the group's id, $2 the items) for a group named by the operator;
+// device IDs must all exist first. Returns the rows it changed.
+Result<size_t> ChangeMembers(pqxx::connection& conn, const std::string& group, const std::vector<std::string>& items,
+                             bool are_devices, const char* name, const char* sql) {
   pqxx::work tx(conn);
   auto gid = FindGroup(tx, group);
   if (!gid.ok()) return gid.status();
-  if (Status s = MissingDevices(tx, ids); !s.ok()) return s;
-  // A member by rule or serial that the operator adds by hand stays when the rule stops matching.
-  auto r = Exec(tx, "deploy_group_add_devices",
-                "INSERT INTO group_devices (group_id, device_id) "
-                "SELECT DISTINCT $1::bigint, n FROM unnest($2::text[]) n "
-                "ON CONFLICT (group_id, device_id) DO UPDATE SET source = 'manual' "
-                "WHERE group_devices.source <> 'manual' RETURNING 1",
-                *gid, TextArray(ids));
+  if (are_devices)
+    if (Status s = MissingDevices(tx, items); !s.ok()) return s;
+  auto r = Exec(tx, name, sql, *gid, TextArray(items));
   tx.commit();
   return r.size();
 }
 
+}  // namespace
+
+Result<size_t> AddGroupDevices(pqxx::connection& conn, const std::string& group, const std::vector<std::string>& ids) {
+  // A member by rule or serial that the operator adds by hand stays when the rule stops matching.
+  return ChangeMembers(conn, group, ids, true, "deploy_group_add_devices",
+                       "INSERT INTO group_devices (group_id, device_id) "
+                       "SELECT DISTINCT $1::bigint, n FROM unnest($2::text[]) n "
+                       "ON CONFLICT (group_id, device_id) DO UPDATE SET source = 'manual' "
+                       "WHERE group_devices.source <> 'manual' RETURNING 1");
+}
+
 Result<size_t> RemoveGroupDevices(pqxx::connection& conn, const std::string& group,
                                   const std::vector<std::string>& ids) {
-  pqxx::work tx(conn);
-  auto gid = FindGroup(tx, group);
-  if (!gid.ok()) return gid.status();
-  if (Status s = MissingDevices(tx, ids); !s.ok()) return s;
-  auto r = Exec(tx, "deploy_group_remove_devices",
-                "DELETE FROM group_devices WHERE group_id = $1 AND device_id = ANY($2::text[]) RETURNING 1", *gid,
-                TextArray(ids));
-  tx.commit();
-  return r.size();
+  return ChangeMembers(conn, group, ids, true, "deploy_group_remove_devices",
+                       "DELETE FROM group_devices WHERE group_id = $1 AND device_id = ANY($2::text[]) RETURNING 1");
 }
 
 Result<size_t> AddGroupSerials(pqxx::connection& conn, const std::string& group,
                                const std::vector<std::string>& serials) {
   auto normal = NormalizeSerials(serials);
   if (!normal.ok()) return normal.status();
-  pqxx::work tx(conn);
-  auto gid = FindGroup(tx, group);
-  if (!gid.ok()) return gid.status();
-  auto r = Exec(tx, "deploy_group_add_serials",
-                "INSERT INTO group_serials (group_id, serial_number) "
-                "SELECT DISTINCT $1::bigint, s FROM unnest($2::text[]) s ON CONFLICT DO NOTHING RETURNING 1",
-                *gid, TextArray(*normal));
-  tx.commit();
-  return r.size();
+  return ChangeMembers(conn, group, *normal, false, "deploy_group_add_serials",
+                       "INSERT INTO group_serials (group_id, serial_number) "
+                       "SELECT DISTINCT $1::bigint, s FROM unnest($2::text[]) s ON CONFLICT DO NOTHING RETURNING 1");
 }
 
 Result<size_t> RemoveGroupSerials(pqxx::connection& conn, const std::string& group,
                                   const std::vector<std::string>& serials) {
   auto normal = NormalizeSerials(serials);
   if (!normal.ok()) return normal.status();
-  pqxx::work tx(conn);
-  auto gid = FindGroup(tx, group);
-  if (!gid.ok()) return gid.status();
-  auto r = Exec(tx, "deploy_group_remove_serials",
-                "DELETE FROM group_serials WHERE group_id = $1 AND serial_number = ANY($2::text[]) RETURNING 1", *gid,
-                TextArray(*normal));
-  tx.commit();
-  return r.size();
+  return ChangeMembers(conn, group, *normal, false, "deploy_group_remove_serials",
+                       "DELETE FROM group_serials WHERE group_id = $1 AND serial_number = ANY($2::text[]) RETURNING 1");
 }
 
 std::string GroupListJson(pqxx::transaction_base& tx) {
