@@ -7,6 +7,7 @@
 
 #include "abm/sync.h"
 #include "console.h"
+#include "json/json.h"
 #include "store/sql_util.h"
 
 namespace mdm::cli {
@@ -61,7 +62,9 @@ int ListAbmDevices(Context& ctx, bool json) {
     return 0;
   }
   rapidjson::Document d;
-  d.Parse(doc.c_str());
+  // PostgreSQL built it; deeper and longer than the defaults allow is still ours.
+  if (Status s = json::Parse(doc, &d, json::kStoredLimits); !s.ok())
+    return Fail("cannot read the database's answer (" + s.message() + "); --json prints it as is");
   auto str = [](const rapidjson::Value& v, const char* k) -> std::string {
     const auto& x = v[k];
     if (x.IsString()) return x.GetString();

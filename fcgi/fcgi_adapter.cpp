@@ -38,7 +38,14 @@ ReadOutcome ReadRequest(FCGX_Request& fr, std::size_t max_body, http::Request* r
     const char* eq = std::strchr(kv, '=');
     if (!eq) continue;
     if (std::strncmp(kv, "HTTP_", 5) == 0) {
-      req->headers[HeaderName(kv + 5, static_cast<size_t>(eq - kv - 5))] = std::string(eq + 1);
+      // A header sent twice reaches us as two params: keep both (RFC 9110 joins them with ", ")
+      // and remember it, so that no caller silently takes one of two signatures or keys.
+      auto [it, fresh] = req->headers.try_emplace(HeaderName(kv + 5, static_cast<size_t>(eq - kv - 5)), eq + 1);
+      if (!fresh) {
+        it->second += ", ";
+        it->second += eq + 1;
+        req->repeated_headers.push_back(it->first);
+      }
     }
   }
   std::string ct = Param(fr, "CONTENT_TYPE");

@@ -1,8 +1,6 @@
-// mdm-fcgi: the FastCGI worker. A pool of threads, each accepting requests on the shared socket
-// with its own database connection, hands each request to lib's App.
+// mdm-fcgi: the FastCGI server. A master process holds the listening socket and supervises the
+// worker processes (fcgi/supervisor.h); each worker runs threads that hand requests to lib's App.
 #include <fcgiapp.h>
-#include <signal.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -10,14 +8,10 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
-#include <thread>
-#include <vector>
 
 #include "config/config.h"
 #include "core/log.h"
-#include "fcgi_adapter.h"
-#include "service/app.h"
-#include "store/database.h"
+#include "supervisor.h"
 
 namespace {
 
@@ -25,37 +19,11 @@ void Usage() {
   std::fputs(
       "usage: mdm-fcgi [--config FILE]\n"
       "  Serves the device protocol over FastCGI on the socket named in the configuration.\n"
-      "  The configuration is FILE, else $MDM_CONFIG, else /etc/mdm/mdm.conf.\n",
+      "  The configuration is FILE, else $MDM_CONFIG, else /etc/mdm/mdm.conf.\n"
+      "  A master process holds the socket and runs `workers` worker processes of `threads`\n"
+      "  threads each; a worker that dies is replaced. SIGTERM or SIGINT to the master stops\n"
+      "  all of them once the requests in flight are answered.\n",
       stdout);
-}
-
-void Serve(mdm::service::App& app, int listen_fd) {
-  FCGX_Request fr;
-  FCGX_InitRequest(&fr, listen_fd, 0);
-  mdm::store::Database db(app.config().database);
-  while (FCGX_Accept_r(&fr) >= 0) {
-    mdm::http::Request req;
-    mdm::http::Response res;
-    switch (mdm::fcgi::ReadRequest(fr, app.config().max_body_bytes, &req)) {
-      case mdm::fcgi::ReadOutcome::kOk:
-        res = app.Handle(req, db);
-        break;
-      case mdm::fcgi::ReadOutcome::kTooLarge:
-        res = mdm::http::Response::Text(413, "request body larger than max_body_bytes (" +
-                                                 std::to_string(app.config().max_body_bytes) + ")");
-        mdm::log::Warn().kv("method", req.method).kv("route", req.path).kv("status", 413LL).kv("reason", res.reason);
-        break;
-      case mdm::fcgi::ReadOutcome::kBadLength:
-        res = mdm::http::Response::Text(400, "malformed Content-Length");
-        break;
-      case mdm::fcgi::ReadOutcome::kShortBody:
-        res = mdm::http::Response::Text(400, "request body shorter than its Content-Length");
-        break;
-    }
-    mdm::fcgi::WriteResponse(fr, res);
-    FCGX_Finish_r(&fr);
-  }
-  FCGX_Free(&fr, 1);
 }
 
 }  // namespace
@@ -83,14 +51,6 @@ int main(int argc, char** argv) {
   }
   mdm::log::SetLevel(cfg->log_level);
 
-  // SIGTERM/SIGINT are taken by a watcher thread; the workers never see them.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
-
   if (FCGX_Init() != 0) {
     std::fprintf(stderr, "mdm-fcgi: FastCGI library failed to initialise\n");
     return 1;
@@ -109,20 +69,10 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  mdm::service::App app(*cfg);
-  mdm::log::Info().kv("event", "start").kv("socket", sock).kv("threads", static_cast<long long>(cfg->threads))
-      .kv("version", MDM_VERSION).msg("mdm-fcgi listening");
-
-  std::vector<std::thread> workers;
-  for (int i = 0; i < cfg->threads; ++i) workers.emplace_back(Serve, std::ref(app), fd);
-
-  int sig = 0;
-  sigwait(&stop_signals, &sig);
-  mdm::log::Info().kv("event", "stop").kv("signal", static_cast<long long>(sig)).msg("mdm-fcgi stopping");
-  // Shutting the listening socket wakes every accept(); requests in progress finish first.
-  ::shutdown(fd, SHUT_RDWR);
-  for (auto& t : workers) t.join();
+  mdm::log::Info().kv("event", "start").kv("socket", sock).kv("workers", static_cast<long long>(cfg->workers))
+      .kv("threads", static_cast<long long>(cfg->threads)).kv("version", MDM_VERSION).msg("mdm-fcgi listening");
+  int status = mdm::fcgi::RunSupervisor(*cfg, fd);
   ::close(fd);
   if (is_unix) ::unlink(sock.c_str());
-  return 0;
+  return status;
 }

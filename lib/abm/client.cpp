@@ -13,6 +13,7 @@
 
 #include "core/log.h"
 #include "crypto/crypto.h"
+#include "json/json.h"
 
 namespace mdm::abm {
 namespace {
@@ -107,10 +108,11 @@ Status AbmClient::NewSession() {
     return Status::Unauthorized("ABM/ASM refused the server token (HTTP " + std::to_string(r->status) +
                                 "): upload a fresh one with mdm-console token upload FILE.p7m");
   rapidjson::Document d;
-  d.Parse(r->body.c_str());
+  if (Status s = json::Parse(r->body, &d); !s.ok())
+    return Status::Unavailable("ABM/ASM answered /session with JSON that is refused: " + s.message());
   if (!d.IsObject() || !d.HasMember("auth_session_token") || !d["auth_session_token"].IsString())
     return Status::Unavailable("ABM/ASM answered /session without auth_session_token");
-  session_ = d["auth_session_token"].GetString();
+  session_.assign(d["auth_session_token"].GetString(), d["auth_session_token"].GetStringLength());
   return Status::Ok();
 }
 

@@ -1,6 +1,7 @@
 #include "abm/sync.h"
 
 #include <ctime>
+#include <optional>
 
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
@@ -8,6 +9,7 @@
 
 #include "abm/client.h"
 #include "crypto/crypto.h"
+#include "json/json.h"
 #include "store/settings.h"
 #include "store/sql_util.h"
 
@@ -47,10 +49,21 @@ Result<AbmConfig> LoadConfig(pqxx::connection& conn, SyncReport& report) {
     return Status::Conflict("no ABM/ASM server token: mdm-console token cert, upload it in ABM/ASM, then "
                             "mdm-console token upload FILE.p7m");
   rapidjson::Document d;
-  d.Parse(token->c_str());
+  Status parsed = json::Parse(*token, &d);
+  auto field = [&d](const char* name) -> std::optional<std::string> {
+    if (!d.IsObject()) return std::nullopt;
+    auto m = d.FindMember(name);
+    if (m == d.MemberEnd() || !m->value.IsString()) return std::nullopt;
+    return std::string(m->value.GetString(), m->value.GetStringLength());
+  };
+  auto key = field("consumer_key"), secret = field("consumer_secret"), access = field("access_token"),
+       access_secret = field("access_secret");
+  if (!parsed.ok() || !key || !secret || !access || !access_secret)
+    return Status::Conflict("the stored ABM/ASM server token is not readable" +
+                            (parsed.ok() ? std::string(" (it lacks a key)") : " (" + parsed.message() + ")") +
+                            ": upload it again with mdm-console token upload FILE.p7m");
   AbmConfig c;
-  c.credentials = {d["consumer_key"].GetString(), d["consumer_secret"].GetString(), d["access_token"].GetString(),
-                   d["access_secret"].GetString()};
+  c.credentials = {*key, *secret, *access, *access_secret};
   if (auto url = store::GetSetting(tx, setting::kAbmUrl)) c.base_url = *url;
   if (auto ca = store::GetSetting(tx, setting::kAbmCaFile)) c.ca_file = *ca;
   if (auto exp = store::GetSetting(tx, setting::kAbmTokenExpires)) {
@@ -140,10 +153,11 @@ Status SyncDevices(pqxx::connection& conn, AbmClient& client, const SyncOptions&
       return Status::Unavailable("ABM/ASM answered " + std::to_string(r->status) + " to " +
                                  (fetch ? "/server/devices" : "/devices/sync") + ": " + r->body.substr(0, 200));
     rapidjson::Document d;
-    d.Parse(r->body.c_str());
+    if (Status s = json::Parse(r->body, &d); !s.ok())
+      return Status::Unavailable("ABM/ASM sent a device page that is refused: " + s.message());
     if (!d.IsObject() || !d.HasMember("cursor") || !d["cursor"].IsString())
       return Status::Unavailable("ABM/ASM sent a device page without a cursor");
-    cursor = d["cursor"].GetString();
+    cursor.assign(d["cursor"].GetString(), d["cursor"].GetStringLength());
     bool more = d.HasMember("more_to_follow") && d["more_to_follow"].IsBool() && d["more_to_follow"].GetBool();
     // After the last page of a full fetch, the next run continues with changes.
     std::string next_mode = fetch && !more ? "sync" : mode;
@@ -175,11 +189,14 @@ Status SyncProfile(pqxx::connection& conn, AbmClient& client, SyncReport& report
     auto r = client.Call("POST", "/profile", profile);
     if (!r.ok()) return r.status();
     rapidjson::Document d;
-    d.Parse(r->body.c_str());
+    Status parsed = json::Parse(r->body, &d);
+    if (r->status == 200 && !parsed.ok())
+      return Status::Unavailable("ABM/ASM answered the activation profile with JSON that is refused: " +
+                                 parsed.message());
     if (r->status != 200 || !d.IsObject() || !d.HasMember("profile_uuid") || !d["profile_uuid"].IsString())
       return Status::Invalid("ABM/ASM refused the activation profile (HTTP " + std::to_string(r->status) + "): " +
                              r->body.substr(0, 300));
-    uuid = d["profile_uuid"].GetString();
+    uuid.assign(d["profile_uuid"].GetString(), d["profile_uuid"].GetStringLength());
     pqxx::work tx(conn);
     store::SetSetting(tx, setting::kAbmProfileUuid, uuid);
     store::SetSetting(tx, setting::kAbmProfileHash, hash);
@@ -208,7 +225,10 @@ Status SyncProfile(pqxx::connection& conn, AbmClient& client, SyncReport& report
     auto r = client.Call("PUT", "/profile/devices", Json(body));
     if (!r.ok()) return r.status();
     rapidjson::Document d;
-    d.Parse(r->body.c_str());
+    Status parsed = json::Parse(r->body, &d);
+    if (r->status == 200 && !parsed.ok())
+      return Status::Unavailable("ABM/ASM answered the profile assignment with JSON that is refused: " +
+                                 parsed.message());
     if (r->status != 200 || !d.IsObject() || !d.HasMember("devices") || !d["devices"].IsObject())
       return Status::Unavailable("ABM/ASM answered " + std::to_string(r->status) + " to the profile assignment");
     // FAILED results are tried again next run; the others are final for this profile.
@@ -259,8 +279,11 @@ Result<SyncReport> AppleSync(pqxx::connection& conn, const SyncOptions& opts,
   if (account->status != 200)
     return Status::Unavailable("ABM/ASM answered " + std::to_string(account->status) + " to /account");
   rapidjson::Document d;
-  d.Parse(account->body.c_str());
-  if (d.IsObject() && d.HasMember("org_name") && d["org_name"].IsString()) report.org_name = d["org_name"].GetString();
+  // Stored as text below: what does not parse (invalid UTF-8 above all) stays out of PostgreSQL.
+  if (Status s = json::Parse(account->body, &d); !s.ok())
+    return Status::Unavailable("ABM/ASM answered /account with JSON that is refused: " + s.message());
+  if (d.IsObject() && d.HasMember("org_name") && d["org_name"].IsString())
+    report.org_name.assign(d["org_name"].GetString(), d["org_name"].GetStringLength());
   {
     pqxx::work tx(conn);
     store::SetSetting(tx, setting::kAbmAccount, account->body);

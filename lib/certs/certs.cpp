@@ -4,10 +4,10 @@
 #include <set>
 
 #include <rapidjson/document.h>
-#include <rapidjson/error/en.h>
 
 #include "certs/apple_pki.h"
 #include "crypto/crypto.h"
+#include "json/json.h"
 #include "plist/property_list.h"
 #include "store/settings.h"
 
@@ -205,16 +205,18 @@ Result<AbmToken> StoreAbmToken(pqxx::connection& conn, const std::string& p7m) {
   json.erase(0, json.find_first_not_of(" \r\n\t"));
   json.erase(json.find_last_not_of(" \r\n\t") + 1);
   rapidjson::Document doc;
-  doc.Parse(json.c_str());
-  if (doc.HasParseError() || !doc.IsObject()) return Status::Invalid("the server token's message is not JSON");
+  if (Status s = json::Parse(json, &doc); !s.ok())
+    return Status::Invalid("the server token's message is refused, " + s.message() +
+                           ": download a new one from ABM/ASM");
+  if (!doc.IsObject()) return Status::Invalid("the server token's message is not a JSON object");
   for (const char* field : {"consumer_key", "consumer_secret", "access_token", "access_secret", "access_token_expiry"}) {
     auto m = doc.FindMember(field);
     if (m == doc.MemberEnd() || !m->value.IsString() || m->value.GetStringLength() == 0)
       return Status::Invalid(std::string("the server token lacks ") + field + ": download a new one from ABM/ASM");
   }
   AbmToken t;
-  t.consumer_key = doc["consumer_key"].GetString();
-  t.access_token_expiry = doc["access_token_expiry"].GetString();
+  t.consumer_key.assign(doc["consumer_key"].GetString(), doc["consumer_key"].GetStringLength());
+  t.access_token_expiry.assign(doc["access_token_expiry"].GetString(), doc["access_token_expiry"].GetStringLength());
   t.expires_at = ParseUtc(t.access_token_expiry);
   if (t.expires_at < 0)
     return Status::Invalid("the server token's access_token_expiry '" + t.access_token_expiry + "' is not a date");
@@ -234,13 +236,11 @@ Status SetActivationProfile(pqxx::connection& conn, const std::string& json) {
       {"supervising_host_certs", kStrings}, {"skip_setup_items", kStrings}, {"department", kString},
       {"language", kString}, {"region", kString}, {"configuration_web_url", kString}, {"devices", kStrings}};
   rapidjson::Document doc;
-  doc.Parse<rapidjson::kParseValidateEncodingFlag>(json.c_str(), json.size());
-  if (doc.HasParseError())
-    return Status::Invalid(std::string("the activation profile is not JSON: ") + rapidjson::GetParseError_En(doc.GetParseError()) +
-                           " at byte " + std::to_string(doc.GetErrorOffset()));
+  if (Status s = json::Parse(json, &doc); !s.ok())
+    return Status::Invalid("the activation profile is refused, " + s.message() + ": fix the file and set it again");
   if (!doc.IsObject()) return Status::Invalid("the activation profile must be a JSON object");
   for (auto m = doc.MemberBegin(); m != doc.MemberEnd(); ++m) {
-    std::string name = m->name.GetString();
+    std::string name(m->name.GetString(), m->name.GetStringLength());
     const Kind* kind = nullptr;
     for (const auto& [k, v] : kKeys)
       if (name == k) kind = &v;
@@ -258,8 +258,8 @@ Status SetActivationProfile(pqxx::connection& conn, const std::string& json) {
   auto api = store::GetSetting(tx, setting::kApiUrl);
   if (!api) return Status::Conflict("set the public URL first: mdm-console settings set api-url https://HOST/api-mdm.php");
   std::string want = *api + "/profile";
-  if (want != doc["url"].GetString())
-    return Status::Invalid(std::string("the activation profile's url must be ") + want + ", not " + doc["url"].GetString());
+  std::string url(doc["url"].GetString(), doc["url"].GetStringLength());
+  if (want != url) return Status::Invalid("the activation profile's url must be " + want + ", not " + url);
   store::SetSetting(tx, setting::kActivationProfile, json);
   tx.commit();
   return Status::Ok();

@@ -60,9 +60,15 @@ Result<Config> ParseConfig(const std::string& text, const std::string& path) {
     } else if (key == "socket_mode") {
       if (!ParseUnsigned(value, 8, 0777, &n)) return bad("socket_mode must be octal permissions such as 0660");
       c.socket_mode = static_cast<unsigned>(n);
+    } else if (key == "workers") {
+      if (!ParseUnsigned(value, 10, 256, &n) || n == 0) return bad("workers must be a number of processes from 1 to 256");
+      c.workers = static_cast<int>(n);
     } else if (key == "threads") {
       if (!ParseUnsigned(value, 10, 1024, &n) || n == 0) return bad("threads must be a number from 1 to 1024");
       c.threads = static_cast<int>(n);
+    } else if (key == "request_cpu_seconds") {
+      if (!ParseUnsigned(value, 10, 3600, &n)) return bad("request_cpu_seconds must be a number of seconds from 0 (no limit) to 3600");
+      c.request_cpu_seconds = static_cast<int>(n);
     } else if (key == "log_level") {
       if (!log::ParseLevel(value, &c.log_level)) return bad("log_level must be debug, info, warn or error");
     } else if (key == "admin_api_key") {

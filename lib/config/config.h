@@ -14,7 +14,14 @@ struct Config {
   std::string database;              // libpq connection string
   std::string socket = "/run/mdm/mdm-fcgi.sock";  // FastCGI socket: a path, or ":PORT" for TCP
   unsigned socket_mode = 0660;       // permissions of the unix socket (octal in the file)
-  int threads = 4;                   // worker threads, each with its own database connection
+  // mdm-fcgi runs `workers` processes under a master that replaces one that dies; each has
+  // `threads` threads, each with its own database connection. A crash costs the requests in
+  // flight on that one process, so one thread per process is the default.
+  int workers = 4;
+  int threads = 1;
+  // CPU seconds one request may use in a worker before that process is killed (and replaced);
+  // 0: no limit. Apple's messages take milliseconds; a request that spins is an attack or a bug.
+  int request_cpu_seconds = 10;
   log::Level log_level = log::Level::kInfo;
   std::string admin_api_key;         // empty: the admin API answers 401 to everyone
   std::size_t max_body_bytes = 8 * 1024 * 1024;  // larger request bodies get 413 unread

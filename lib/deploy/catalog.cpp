@@ -10,6 +10,7 @@
 
 #include "crypto/crypto.h"
 #include "enroll/profile.h"
+#include "json/json.h"
 #include "plist/property_list.h"
 #include "store/settings.h"
 #include "store/sql_util.h"
@@ -94,20 +95,22 @@ bool EndsInLoneEscape(std::string_view s) {
 
 Status CheckRule(const std::string& rule) {
   rapidjson::Document d;
-  d.Parse<rapidjson::kParseValidateEncodingFlag>(rule.c_str(), rule.size());
-  if (d.HasParseError() || !d.IsObject())
+  if (Status s = json::Parse(rule, &d); !s.ok())
+    return Status::Invalid("the rule is not a JSON object (" + s.message() +
+                           "): give one such as {\"model\": \"iPad%\", \"os_min\": \"17.0\"}");
+  if (!d.IsObject())
     return Status::Invalid("the rule is not a JSON object such as {\"model\": \"iPad%\", \"os_min\": \"17.0\"}");
   if (d.MemberCount() == 0)
     return Status::Invalid("the rule names nothing: give model, product, os_min or os_max (or 'none' to clear it)");
   std::set<std::string> seen;
   for (const auto& m : d.GetObject()) {
-    std::string key = m.name.GetString();
+    std::string key(m.name.GetString(), m.name.GetStringLength());
     if (key != "model" && key != "product" && key != "os_min" && key != "os_max")
       return Status::Invalid("unknown key '" + key + "' in the rule (it takes model, product, os_min, os_max)");
     if (!seen.insert(key).second) return Status::Invalid("the rule names '" + key + "' twice");
     if (!m.value.IsString() || m.value.GetStringLength() == 0)
       return Status::Invalid("'" + key + "' in the rule must be a non-empty string");
-    std::string value = m.value.GetString();
+    std::string value(m.value.GetString(), m.value.GetStringLength());
     if (key.rfind("os_", 0) == 0 && !Version(value))
       return Status::Invalid("'" + key + "' in the rule must be a dotted version such as 17.0 or 18.4.1, not '" +
                              value + "'");
@@ -475,16 +478,19 @@ Result<Change> AddApp(pqxx::connection& conn, const AppSpec& app) {
 
 Result<DeclarationSaved> AddDeclaration(pqxx::connection& conn, std::string_view json) {
   rapidjson::Document d;
-  d.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseFullPrecisionFlag>(json.data(), json.size());
-  if (d.HasParseError() || !d.IsObject())
-    return Status::Invalid("a declaration is a JSON object with Type, Identifier and Payload");
+  if (Status s = json::Parse(json, &d); !s.ok())
+    return Status::Invalid("not a usable declaration: " + s.message() +
+                           " (a declaration is a JSON object with Type, Identifier and Payload)");
+  if (!d.IsObject()) return Status::Invalid("a declaration is a JSON object with Type, Identifier and Payload");
   // A ServerToken in the file (one exported from elsewhere) is ignored: ours follows the content.
   for (const auto& m : d.GetObject()) {
-    std::string key = m.name.GetString();
+    std::string key(m.name.GetString(), m.name.GetStringLength());
     if (key != "Type" && key != "Identifier" && key != "Payload" && key != "ServerToken")
       return Status::Invalid("unknown key '" + key + "' in the declaration (it takes Type, Identifier, Payload)");
   }
-  std::string type = d.HasMember("Type") && d["Type"].IsString() ? d["Type"].GetString() : "";
+  std::string type = d.HasMember("Type") && d["Type"].IsString()
+                         ? std::string(d["Type"].GetString(), d["Type"].GetStringLength())
+                         : "";
   if (!IsDeclarationType(type))
     return Status::Invalid("the declaration's Type must start with com.apple.activation., com.apple.configuration., "
                            "com.apple.asset. or com.apple.management. (it is '" + type + "')");
@@ -494,7 +500,8 @@ Result<DeclarationSaved> AddDeclaration(pqxx::connection& conn, std::string_view
   const rapidjson::Value& payload = d.HasMember("Payload") ? d["Payload"] : empty;
   if (!payload.IsObject()) return Status::Invalid("the declaration's Payload must be a JSON object");
 
-  DeclarationSaved out{Change::kUnchanged, d["Identifier"].GetString(), ""};
+  DeclarationSaved out{Change::kUnchanged, std::string(d["Identifier"].GetString(), d["Identifier"].GetStringLength()),
+                       ""};
   rapidjson::Value type_value(type.c_str(), static_cast<rapidjson::SizeType>(type.size()));
   rapidjson::Document signed_part(rapidjson::kObjectType);  // what the ServerToken stands for
   signed_part.AddMember("Type", type_value, signed_part.GetAllocator());

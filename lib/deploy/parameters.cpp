@@ -6,6 +6,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "json/json.h"
 #include "service/device_responses.h"
 #include "store/sql_util.h"
 
@@ -60,8 +61,8 @@ http::Response ParametersService::Handle(const http::Request& req, pqxx::connect
     pos = close + 2;
   }
   rapidjson::Document check;
-  check.Parse(out.c_str());
-  if (check.HasParseError()) return service::BadRequest(device, "format is not a JSON template");
+  if (Status s = json::Parse(out, &check); !s.ok())
+    return service::BadRequest(device, "format is not a JSON template: once filled in, " + s.message());
   http::Response r;
   r.content_type = "application/json";
   r.body = std::move(out);

@@ -1,10 +1,12 @@
 #include "deploy/reconcile.h"
 
 #include <map>
+#include <stdexcept>
 
 #include <rapidjson/document.h>
 
 #include "crypto/crypto.h"
+#include "json/json.h"
 #include "plist/property_list.h"
 #include "service/commands.h"
 #include "store/sql_util.h"
@@ -81,8 +83,8 @@ std::string XmlEscape(const std::string& s) {
 // The profile's XML with every $$name$$ replaced by the device's value (XML-escaped).
 std::string Fill(std::string xml, const rapidjson::Value& params) {
   for (auto m = params.MemberBegin(); m != params.MemberEnd(); ++m) {
-    std::string token = std::string("$$") + m->name.GetString() + "$$";
-    std::string value = XmlEscape(m->value.GetString());
+    std::string token = "$$" + std::string(m->name.GetString(), m->name.GetStringLength()) + "$$";
+    std::string value = XmlEscape(std::string(m->value.GetString(), m->value.GetStringLength()));
     for (size_t p = xml.find(token); p != std::string::npos; p = xml.find(token, p + value.size()))
       xml.replace(p, token.size(), value);
   }
@@ -208,8 +210,13 @@ void Install(Tx& tx, ReconcileReport& r) {
       "  WHERE dp.device_id = n.device_id AND dp.name = ANY (n.placeholders))::text "
       "FROM rc_needs n JOIN profiles p ON p.id = n.item_id WHERE cardinality(n.placeholders) > 0");
   for (const auto& row : personal) {
+    // PostgreSQL's own jsonb_object_agg text: a failure here is a bug, not bad input.
     rapidjson::Document params;
-    params.Parse(row[3].c_str());
+    Status parsed = json::Parse(std::string_view(row[3].c_str(), row[3].size()), &params, json::kStoredLimits);
+    if (!parsed.ok() || !params.IsObject())
+      throw std::runtime_error("the parameters of device " + row[0].as<std::string>() +
+                               " read back from the database are not a JSON object" +
+                               (parsed.ok() ? std::string() : ": " + parsed.message()));
     plist::Owned c = Command("InstallProfile");
     plist::SetData(c.get(), "Payload", Fill(row[2].as<std::string>(), params));
     p_devices.push_back(row[0].as<std::string>());

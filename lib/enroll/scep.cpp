@@ -28,8 +28,16 @@ http::Response CertRep(Result<std::string> reply, std::string reason) {
 
 // The pkiMessage's DER: the POST body, else base64 in message= (GET, or a POST that put it
 // in the query string only).
+// A PKCSReq or RenewalReq (a CSR and a certificate, enveloped and signed) is a few KiB; anyone
+// may send one before it is authenticated (by the challenge inside), so OpenSSL's DER parser
+// never sees more than this.
+constexpr size_t kMaxPkiMessageBytes = 64 * 1024;
+
 Result<std::string> MessageDer(const http::Request& req) {
-  if (req.method == "POST" && !req.body.empty()) return req.body;
+  if (req.method == "POST" && !req.body.empty()) {
+    if (req.body.size() > kMaxPkiMessageBytes) return Status::Invalid("PKIOperation: a message larger than 64 KiB");
+    return req.body;
+  }
   std::string text, der;
   if (!http::QueryParam(req.query, "message", &text) || text.empty())
     return Status::Invalid("PKIOperation without a message (POST body or message= in the query string)");

@@ -1,5 +1,7 @@
 #include "http/message.h"
 
+#include "core/utf8.h"
+
 namespace mdm::http {
 
 const char* ReasonPhrase(int status) {
@@ -80,7 +82,7 @@ bool QueryParam(std::string_view query, std::string_view key, std::string* out) 
     std::string_view k = part.substr(0, eq);
     if (k == key) {
       std::string_view v = eq == std::string_view::npos ? std::string_view() : part.substr(eq + 1);
-      return UrlDecode(v, out, true);
+      return UrlDecode(v, out, true) && IsValidUtf8(*out);
     }
     pos = amp + 1;
   }

@@ -14,7 +14,8 @@ struct Request {
   std::string method;       // "GET", "PUT", ...
   std::string path;         // PATH_INFO below /api-mdm.php, e.g. "/checkin"
   std::string query;        // QUERY_STRING, undecoded
-  std::map<std::string, std::string> headers;  // lower-case names
+  std::map<std::string, std::string> headers;  // lower-case names; repeats joined with ", "
+  std::vector<std::string> repeated_headers;   // names that came more than once
   std::string body;
   std::string client_cert;  // URL-escaped PEM from nginx ($ssl_client_escaped_cert), if any
   std::string remote_addr;
@@ -66,7 +67,8 @@ std::string UrlEncode(std::string_view in);
 // Decodes %XX and '+' (for query strings); false on a malformed escape.
 bool UrlDecode(std::string_view in, std::string* out, bool plus_is_space);
 
-// The value of `key` in a query string ("a=1&b=2"), decoded; false when absent or malformed.
+// The value of `key` in a query string ("a=1&b=2"), decoded; false when absent or malformed
+// (a bad escape, or a value that is not UTF-8 or holds a NUL).
 bool QueryParam(std::string_view query, std::string_view key, std::string* out);
 
 }  // namespace mdm::http

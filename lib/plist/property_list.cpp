@@ -21,40 +21,6 @@ struct FreeVoid {
   void operator()(void* p) const { std::free(p); }
 };
 
-// Deep nesting would exhaust the stack in the recursive parser and in our walkers.
-constexpr int kMaxDepth = 64;
-
-bool DepthOk(plist_t node, int depth) {
-  if (depth > kMaxDepth) return false;
-  plist_type t = plist_get_node_type(node);
-  if (t == PLIST_ARRAY) {
-    uint32_t n = plist_array_get_size(node);
-    for (uint32_t i = 0; i < n; ++i)
-      if (!DepthOk(plist_array_get_item(node, i), depth + 1)) return false;
-  } else if (t == PLIST_DICT) {
-    bool ok = true;
-    ForEach(node, [&](const std::string&, plist_t v) { return ok = DepthOk(v, depth + 1); });
-    return ok;
-  }
-  return true;
-}
-
-// Nesting depth of an XML document by counting open container tags: checked before parsing,
-// since the parser itself recurses.
-bool XmlDepthOk(std::string_view s) {
-  int depth = 0;
-  for (size_t i = 0; i + 1 < s.size(); ++i) {
-    if (s[i] != '<') continue;
-    std::string_view rest = s.substr(i + 1);
-    if (rest.rfind("dict>", 0) == 0 || rest.rfind("array>", 0) == 0) {
-      if (++depth > kMaxDepth) return false;
-    } else if (rest.rfind("/dict>", 0) == 0 || rest.rfind("/array>", 0) == 0) {
-      --depth;
-    }
-  }
-  return true;
-}
-
 void WriteJson(rapidjson::Writer<rapidjson::StringBuffer>& w, plist_t node);
 
 std::string Base64(std::string_view bytes) {
@@ -151,17 +117,22 @@ void WriteJson(rapidjson::Writer<rapidjson::StringBuffer>& w, plist_t node) {
 
 }  // namespace
 
-Result<Owned> Parse(std::string_view bytes) {
+Result<Owned> Parse(std::string_view bytes) { return Parse(bytes, PlistLimits{}); }
+
+Result<Owned> Parse(std::string_view bytes, const PlistLimits& limits) {
   if (bytes.empty()) return Status::Invalid("empty body where a property list was expected");
   if (bytes.size() > std::numeric_limits<uint32_t>::max()) return Status::Invalid("property list too large");
+  // libplist 2.2 aborts on NUL characters in strings and keys, recurses once per nesting level
+  // (binary parser, plist_free, plist_to_bin) and copies shared binary objects: nothing reaches
+  // it unchecked. The check bounds the depth of what libplist builds, so the recursive walkers
+  // here (ToJson) and in callers are bounded too.
+  if (Status s = CheckPlistBytes(bytes, limits); !s.ok()) return s;
   bool binary = plist_is_binary(bytes.data(), static_cast<uint32_t>(bytes.size()));
-  if (!binary && !XmlDepthOk(bytes)) return Status::Invalid("property list nested too deeply");
   plist_t root = nullptr;
   if (binary) plist_from_bin(bytes.data(), static_cast<uint32_t>(bytes.size()), &root);
   else plist_from_xml(bytes.data(), static_cast<uint32_t>(bytes.size()), &root);
   Owned owned(root);
   if (!root) return Status::Invalid(binary ? "malformed binary property list" : "malformed XML property list");
-  if (!DepthOk(root, 0)) return Status::Invalid("property list nested too deeply");
   return owned;
 }
 
@@ -182,6 +153,18 @@ std::string ToXml(plist_t node) {
   return out;
 }
 
+std::string ToBinary(plist_t node) {
+  char* bin = nullptr;
+  uint32_t len = 0;
+  plist_to_bin(node, &bin, &len);
+  std::string out(bin ? bin : "", len);
+  if (bin) plist_to_bin_free(bin);
+  return out;
+}
+
+// plist_dict_next_item reads the key with plist_get_key_val, which asserts that the key holds
+// no NUL; libplist 2.2 has no other way to read a key. Keys cannot hold one here: parsed trees
+// went through CheckPlistBytes, and plist_dict_set_item takes the key as a C string.
 void ForEach(plist_t dict, const std::function<bool(const std::string& key, plist_t value)>& fn) {
   if (!dict || plist_get_node_type(dict) != PLIST_DICT) return;
   plist_dict_iter it = nullptr;
@@ -201,11 +184,11 @@ plist_t Get(plist_t dict, const char* key) {
   return plist_dict_get_item(dict, key);
 }
 
+// Not plist_get_string_val: it asserts length == strlen and so aborts on a NUL inside.
 std::string StringValue(plist_t node) {
-  char* s = nullptr;
-  plist_get_string_val(node, &s);
-  std::unique_ptr<char, FreeDeleter> guard(s);
-  return s ? ValidUtf8(s) : std::string();
+  uint64_t len = 0;
+  const char* s = plist_get_string_ptr(node, &len);
+  return s ? ValidUtf8(std::string_view(s, static_cast<size_t>(len))) : std::string();
 }
 
 std::string ValidUtf8(std::string_view in) {
@@ -237,10 +220,8 @@ std::string ValidUtf8(std::string_view in) {
 }
 
 std::string DataValue(plist_t node) {
-  char* d = nullptr;
   uint64_t len = 0;
-  plist_get_data_val(node, &d, &len);
-  std::unique_ptr<char, FreeDeleter> guard(d);
+  const char* d = plist_get_data_ptr(node, &len);
   return d ? std::string(d, static_cast<size_t>(len)) : std::string();
 }
 

@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "core/status.h"
+#include "plist/plist_guard.h"
 
 namespace mdm::plist {
 
@@ -23,12 +24,15 @@ struct Deleter {
 // An owned plist tree. Nodes reached through it (dict items) are borrowed plist_t.
 using Owned = std::unique_ptr<void, Deleter>;
 
-// Parses an XML or binary plist. Invalid input is a Status, never a crash.
+// Parses an XML or binary plist. Invalid input is a Status, never a crash: the bytes go
+// through CheckPlistBytes (plist_guard.h) before libplist sees them.
 Result<Owned> Parse(std::string_view bytes);
+Result<Owned> Parse(std::string_view bytes, const PlistLimits& limits);
 // Same, and requires the root to be a dictionary.
 Result<Owned> ParseDict(std::string_view bytes);
 
 std::string ToXml(plist_t node);
+std::string ToBinary(plist_t node);  // bplist00
 
 // Typed lookups in a dictionary; nullopt when the key is absent or of another type.
 plist_t Get(plist_t dict, const char* key);

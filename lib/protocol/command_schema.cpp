@@ -256,6 +256,8 @@ Result<plist::Owned> FromJson(const rapidjson::Value& v, const KeySpec* spec, co
   ValueType want = spec ? spec->type : ValueType::kAny;
   if (v.IsString()) {
     std::string_view text(v.GetString(), v.GetStringLength());
+    // A plist string is a C string: a NUL would cut it. (json::Parse refuses \u0000 already.)
+    if (text.find('\0') != std::string_view::npos) return Status::Invalid("key '" + path + "' holds a NUL character");
     if (want == ValueType::kData) {
       std::string bytes;
       if (!crypto::Base64Decode(text, &bytes)) return Status::Invalid("key '" + path + "' must be base64 data");
@@ -286,6 +288,8 @@ Result<plist::Owned> FromJson(const rapidjson::Value& v, const KeySpec* spec, co
     std::span<const KeySpec> keys = spec && spec->type == ValueType::kDictionary ? spec->subkeys : std::span<const KeySpec>();
     for (auto m = v.MemberBegin(); m != v.MemberEnd(); ++m) {
       std::string name(m->name.GetString(), m->name.GetStringLength());
+      if (name.find('\0') != std::string::npos)
+        return Status::Invalid("a key in '" + path + "' holds a NUL character");
       auto it = std::ranges::find(keys, std::string_view(name), &KeySpec::name);
       auto item = FromJson(m->value, it == keys.end() ? nullptr : &*it, path.empty() ? name : path + "." + name);
       if (!item.ok()) return item.status();
@@ -306,6 +310,8 @@ Result<plist::Owned> CommandFromJson(std::string_view request_type, const rapidj
   plist::Owned command(plist_new_dict());
   for (auto m = parameters.MemberBegin(); m != parameters.MemberEnd(); ++m) {
     std::string key(m->name.GetString(), m->name.GetStringLength());
+    // Keys become plist dictionary keys, C strings: "PIN\0x" must not turn into PIN.
+    if (key.find('\0') != std::string::npos) return Status::Invalid(name + ": a parameter key holds a NUL character");
     if (key == "RequestType") continue;
     auto it = std::ranges::find(spec->keys, std::string_view(key), &KeySpec::name);
     auto value = FromJson(m->value, it == spec->keys.end() ? nullptr : &*it, key);

@@ -141,18 +141,16 @@ bool ContentTypeIs(const std::string& content_type, std::string_view expected) {
 }  // namespace mdm::protocol
 
 #include <rapidjson/document.h>
-#include <rapidjson/error/en.h>
+
+#include "json/json.h"
 
 namespace mdm::protocol {
 
 Status CheckStatusReportJson(std::string_view json) {
   rapidjson::Document doc;
-  doc.Parse<rapidjson::kParseValidateEncodingFlag>(json.data(), json.size());
-  if (doc.HasParseError())
-    return Status::Invalid(std::string("the status report is not JSON: ") + rapidjson::GetParseError_En(doc.GetParseError()));
+  // json::Parse also refuses what jsonb cannot hold: U+0000, invalid UTF-8, a lone surrogate.
+  if (Status s = json::Parse(json, &doc); !s.ok()) return Status::Invalid("the status report is refused: " + s.message());
   if (!doc.IsObject()) return Status::Invalid("the status report is not a JSON object");
-  // jsonb cannot hold U+0000.
-  if (json.find("\\u0000") != std::string_view::npos) return Status::Invalid("the status report contains U+0000");
   return Status::Ok();
 }
 

@@ -12,6 +12,7 @@
 #include <rapidjson/document.h>
 
 #include "crypto/crypto.h"
+#include "json/json.h"
 
 namespace mdm::push {
 namespace {
@@ -54,10 +55,13 @@ size_t OnHeader(char* p, size_t size, size_t n, void* ud) {
   return size * n;
 }
 
+// APNs's {"reason": "BadDeviceToken"}; "" when there is no body.
 std::string Reason(const std::string& body) {
+  if (body.empty()) return "";
   rapidjson::Document d;
-  d.Parse(body.c_str());
-  if (d.IsObject() && d.HasMember("reason") && d["reason"].IsString()) return d["reason"].GetString();
+  if (Status s = json::Parse(body, &d); !s.ok()) return "an unreadable answer (" + s.message() + ")";
+  if (d.IsObject() && d.HasMember("reason") && d["reason"].IsString())
+    return std::string(d["reason"].GetString(), d["reason"].GetStringLength());
   return "";
 }
 

@@ -1,12 +1,17 @@
 #include "service/admin_api.h"
 
+#include <cctype>
+#include <optional>
+#include <string_view>
+
 #include <rapidjson/document.h>
-#include <rapidjson/error/en.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "core/utf8.h"
 #include "crypto/crypto.h"
 #include "deploy/catalog.h"
+#include "json/json.h"
 #include "protocol/command_schema.h"
 #include "protocol/messages.h"
 #include "push/pusher.h"
@@ -41,17 +46,34 @@ bool Truthy(const std::string& query, const char* key) {
   return http::QueryParam(query, key, &v) && (v.empty() || v == "1" || v == "true");
 }
 
+// The credentials of "Bearer KEY": the scheme is case-insensitive and may be followed by more
+// than one space or tab; nullopt when the header uses another scheme (or none).
+std::optional<std::string_view> BearerCredentials(std::string_view auth) {
+  constexpr std::string_view kScheme = "bearer";
+  auto blank = [](char c) { return c == ' ' || c == '\t'; };
+  if (auth.size() <= kScheme.size() || !blank(auth[kScheme.size()])) return std::nullopt;
+  for (size_t i = 0; i < kScheme.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(auth[i])) != kScheme[i]) return std::nullopt;
+  auth.remove_prefix(kScheme.size());
+  while (!auth.empty() && blank(auth.front())) auth.remove_prefix(1);
+  while (!auth.empty() && blank(auth.back())) auth.remove_suffix(1);
+  return auth;
+}
+
 }  // namespace
 
-bool AdminApi::Authorized(const http::Request& req) const {
-  if (key_.empty()) return false;
-  std::string presented;
-  if (const std::string* auth = req.header("authorization"); auth && auth->rfind("Bearer ", 0) == 0)
-    presented = auth->substr(7);
+bool BearerOrApiKeyMatches(const http::Request& req, const std::string& key) {
+  if (key.empty()) return false;
+  std::string_view presented;
+  const std::string* auth = req.header("authorization");
+  if (auto bearer = auth ? BearerCredentials(*auth) : std::nullopt)
+    presented = *bearer;
   else if (const std::string* k = req.header("x-api-key"))
     presented = *k;
-  return !presented.empty() && crypto::ConstantTimeEquals(presented, key_);
+  return !presented.empty() && crypto::ConstantTimeEquals(presented, key);
 }
+
+bool AdminApi::Authorized(const http::Request& req) const { return BearerOrApiKeyMatches(req, key_); }
 
 http::Response AdminApi::Handle(const http::Request& req, const std::string& path, pqxx::connection& conn) {
   if (!Authorized(req)) {
@@ -82,7 +104,8 @@ http::Response AdminApi::Handle(const http::Request& req, const std::string& pat
   }
   if (path.rfind("/devices/", 0) == 0 && req.method == "GET") {
     std::string id;
-    if (!http::UrlDecode(path.substr(9), &id, false)) return JsonError(400, "malformed device ID");
+    if (!http::UrlDecode(path.substr(9), &id, false) || !IsPrintableUtf8(id))
+      return JsonError(400, "malformed device ID: escape it as UTF-8 (%XX)");
     pqxx::read_transaction tx(conn);
     auto doc = store::DeviceJson(tx, id);
     if (!doc) return JsonError(404, "no device " + id);
@@ -103,9 +126,7 @@ http::Response AdminApi::PostCommand(const http::Request& req, pqxx::connection&
   std::string ct = req.content_type();
   if (protocol::ContentTypeIs(ct, "application/json")) {
     rapidjson::Document doc;
-    doc.Parse<rapidjson::kParseValidateEncodingFlag>(req.body.data(), req.body.size());
-    if (doc.HasParseError())
-      return JsonError(400, std::string("the body is not JSON: ") + rapidjson::GetParseError_En(doc.GetParseError()));
+    if (Status s = json::Parse(req.body, &doc); !s.ok()) return JsonError(400, "the body is refused: " + s.message());
     if (!doc.IsObject()) return JsonError(400, "the body must be a JSON object");
     auto ids = doc.FindMember("enrollment_ids");
     if (ids == doc.MemberEnd() || !ids->value.IsArray())
@@ -118,7 +139,7 @@ http::Response AdminApi::PostCommand(const http::Request& req, pqxx::connection&
     if (rt == doc.MemberEnd() || !rt->value.IsString()) return JsonError(400, "request_type must be a string");
     rapidjson::Value empty(rapidjson::kObjectType);
     auto params = doc.FindMember("parameters");
-    auto built = protocol::CommandFromJson(rt->value.GetString(),
+    auto built = protocol::CommandFromJson(std::string_view(rt->value.GetString(), rt->value.GetStringLength()),
                                            params == doc.MemberEnd() ? empty : params->value);
     if (!built.ok()) return JsonError(400, built.status().message());
     command = std::move(built).value();
@@ -142,7 +163,9 @@ http::Response AdminApi::PostCommand(const http::Request& req, pqxx::connection&
       size_t amp = q.find('&', pos);
       if (amp == std::string::npos) amp = q.size();
       std::string part = q.substr(pos, amp - pos), value;
-      if (part.rfind("enrollment_id=", 0) == 0 && http::UrlDecode(part.substr(14), &value, true)) {
+      if (part.rfind("enrollment_id=", 0) == 0) {
+        if (!http::UrlDecode(part.substr(14), &value, true) || !IsPrintableUtf8(value))
+          return JsonError(400, "malformed enrollment_id in the query: escape it as UTF-8 (%XX)");
         for (size_t b = 0; b <= value.size();) {
           size_t c = value.find(',', b);
           if (c == std::string::npos) c = value.size();

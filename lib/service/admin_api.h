@@ -8,6 +8,11 @@
 
 namespace mdm::service {
 
+// True when the request presents `key` (compared in constant time): "Authorization: Bearer KEY",
+// the scheme in any case and followed by one or more spaces (RFC 9110 11.1, 11.4), or else
+// "X-API-Key: KEY". An empty `key` matches nothing.
+bool BearerOrApiKeyMatches(const http::Request& req, const std::string& key);
+
 class AdminApi {
  public:
   explicit AdminApi(const Config& config) : key_(config.admin_api_key) {}

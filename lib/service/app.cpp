@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "core/log.h"
+#include "core/utf8.h"
 
 namespace mdm::service {
 
@@ -25,14 +26,25 @@ http::Response App::Handle(const http::Request& req, store::Database& db) {
                  : res.status >= 400 ? log::Level::kWarn
                                      : log::Level::kInfo);
   // An enrollment link's token is a secret: the log names the route, not the token.
-  line.kv("method", req.method).kv("route", req.path.rfind("/enroll/", 0) == 0 ? "/enroll/*" : req.path).kv("enrollment", res.enrollment_id)
+  line.kv("method", req.method).kv("route", RouteForLog(req.path)).kv("enrollment", res.enrollment_id)
       .kv("status", static_cast<long long>(res.status)).kv("ms", ms);
   if (!res.reason.empty()) line.kv("reason", res.reason);
   return res;
 }
 
+std::string App::RouteForLog(const std::string& path) {
+  return path.rfind("/enroll/", 0) == 0 ? "/enroll/*" : path.substr(0, 200);
+}
+
 http::Response App::Route(const http::Request& req, store::Database& db) {
   const std::string& p = req.path;
+  // What reaches a handler, and so PostgreSQL, is text: bytes that are not UTF-8 are the
+  // client's fault (a 400), not the database's refusal (a 500).
+  if (!IsPrintableUtf8(p)) return http::Response::Text(400, "the request path is not valid UTF-8 text");
+  // Two signatures or two keys are ambiguous: which one was checked must never be a guess.
+  for (const std::string& name : req.repeated_headers)
+    if (name == "mdm-signature" || name == "client-cert" || name == "authorization" || name == "x-api-key")
+      return http::Response::Text(400, "the request carries the " + name + " header more than once");
   if (p == "/health") {
     if (req.method != "GET" && req.method != "HEAD") return http::Response::Text(405, "health answers GET only");
     return Health(db);

@@ -24,6 +24,9 @@ class App {
 
   const Config& config() const { return config_; }
 
+  // The route as logs may show it: an enrollment link's token is a secret, so "/enroll/*".
+  static std::string RouteForLog(const std::string& path);
+
  private:
   http::Response Route(const http::Request& req, store::Database& db);
   http::Response Health(store::Database& db);

@@ -114,12 +114,14 @@ http::Response CheckinService::Handle(const http::Request& req, pqxx::connection
   if (!protocol::ContentTypeIs(req.content_type(), "application/x-apple-aspen-mdm-checkin"))
     return BadRequest("", "check-in needs Content-Type application/x-apple-aspen-mdm-checkin, got '" +
                        req.content_type().substr(0, 100) + "'");
+  // Authenticated before parsed: a request without a valid identity costs a signature check
+  // over its bytes, and the plist parser only ever sees bodies signed by our device CA.
+  auto cert = auth_.Authenticate(req, conn);
+  if (!cert.ok()) return BadRequest("", cert.status().message());
   auto parsed = protocol::ParseCheckin(req.body);
   if (!parsed.ok()) return BadRequest("", parsed.status().message());
   CheckinMessage& m = parsed.value();
   const auto& who = m.enrollment;
-  auto cert = auth_.Authenticate(req, conn);
-  if (!cert.ok()) return BadRequest(who.id, cert.status().message());
 
   pqxx::work tx(conn);
   if (m.type == MessageType::kAuthenticate) return Authenticate(tx, m, *cert);

@@ -34,12 +34,13 @@ http::Response CommandService::Handle(const http::Request& req, pqxx::connection
   if (!ct.empty() && !protocol::ContentTypeIs(ct, "application/x-apple-aspen-mdm"))
     return BadRequest("", "the command channel needs Content-Type application/x-apple-aspen-mdm, got '" +
                        ct.substr(0, 100) + "'");
+  // Authenticated before parsed, as at /checkin.
+  auto cert = auth_.Authenticate(req, conn);
+  if (!cert.ok()) return BadRequest("", cert.status().message());
   auto parsed = protocol::ParseReport(req.body);
   if (!parsed.ok()) return BadRequest("", parsed.status().message());
   Report& rep = parsed.value();
   const auto& who = rep.enrollment;
-  auto cert = auth_.Authenticate(req, conn);
-  if (!cert.ok()) return BadRequest(who.id, cert.status().message());
 
   if (rep.status == Report::Status::kIdle) {
     // The hot path: one statement, no transaction.

@@ -18,6 +18,7 @@
 
 #include "config/config.h"
 #include "fleet.h"
+#include "hostile.h"
 #include "plist/property_list.h"
 #include "probe.h"
 #include "service/commands.h"
@@ -44,7 +45,10 @@ void PrintHelp() {
       "  --threads K        client threads, each with its own connection (default 16; at most N)\n"
       "  --seconds S        seconds measured (default 10)\n"
       "  --warmup S         seconds of load before measuring (default 1)\n"
-      "  --workers N        worker threads of the mdm-fcgi it starts (default 4)\n"
+      "  --workers N        worker processes (one thread each) of the mdm-fcgi it starts (default 4)\n"
+      "  --hostile K        idle mode: K more client threads send 8 MB hostile bodies in a loop\n"
+      "                     meanwhile (unsigned, and signed with an enrolled device's key: nested\n"
+      "                     arrays, a NUL in a string, too many elements), each answer must be a 4xx\n"
       "  --pgbench          afterwards, PostgreSQL's pgbench against the same cluster for scale:\n"
       "                     -i -s 10 into a database \"bench\", then -S -c 16 -j 2 -T 10\n"
       "  --config FILE --url URL --ca FILE\n"
@@ -63,7 +67,7 @@ void PrintHelp() {
 
 struct Options {
   std::string mode = "idle";
-  int devices = 1000, threads = 16, seconds = 10, warmup = 1, workers = 4;
+  int devices = 1000, threads = 16, seconds = 10, warmup = 1, workers = 4, hostile = 0;
   bool pgbench = false;
   std::string config, url, ca;
 };
@@ -106,6 +110,7 @@ std::optional<Options> Parse(int argc, char** argv) {
     else if (a == "--seconds") o.seconds = Number(a, value(), 1);
     else if (a == "--warmup") o.warmup = Number(a, value(), 0);
     else if (a == "--workers") o.workers = Number(a, value(), 1);
+    else if (a == "--hostile") o.hostile = Number(a, value(), 0);
     else if (a == "--pgbench") o.pgbench = true;
     else if (a == "--config") o.config = value();
     else if (a == "--url") o.url = value();
@@ -114,6 +119,7 @@ std::optional<Options> Parse(int argc, char** argv) {
   }
   if (o.mode != "idle" && o.mode != "cycle") throw std::invalid_argument("--mode is idle or cycle, not '" + o.mode + "'");
   if (o.threads > o.devices) throw std::invalid_argument("--threads must not exceed --devices");
+  if (o.hostile > 0 && o.mode != "idle") throw std::invalid_argument("--hostile goes with --mode idle");
   bool existing = !o.config.empty(), url = !o.url.empty(), ca = !o.ca.empty();
   if (existing != url || existing != ca) throw std::invalid_argument("--config, --url and --ca go together");
   if (existing && o.pgbench) throw std::invalid_argument("--pgbench needs the stack devicesim starts");
@@ -250,8 +256,16 @@ std::string Summary(const Options& o, const char* what, double rate, const char*
   return line;
 }
 
-std::string RunIdle(const Options& o, const Target& target, const std::vector<Device>& fleet, const Probe& probe) {
+std::string RunIdle(const Options& o, const Target& target, const std::vector<Device>& fleet, EVP_PKEY* key,
+                    const Probe& probe) {
   std::printf("idle mode: %d threads, %d devices, %d s after %d s of warm-up\n", o.threads, o.devices, o.seconds, o.warmup);
+  std::unique_ptr<HostileLoad> hostile;
+  if (o.hostile > 0) {
+    hostile = std::make_unique<HostileLoad>(target, fleet.front(), key, std::size_t{8} * 1024 * 1024 - 4096);
+    std::printf("hostile load: %d threads sending, in turn:\n", o.hostile);
+    for (const auto& line : hostile->Describe()) std::printf("  %s\n", line.c_str());
+    hostile->Start(o.hostile);
+  }
   Measured m = Measure(o, probe, 1, [&](int t, Tally& r, Clock::time_point warm, Clock::time_point stop) {
     Connection c(target.base_url + "/mdm", target.ca_file);
     const auto [first, last] = SliceOf(fleet.size(), o.threads, t);
@@ -273,7 +287,14 @@ std::string RunIdle(const Options& o, const Target& target, const std::vector<De
   PrintLatency("latency", p);
   PrintErrors(m.all);
   PrintServerSide(m, "request", probe);
-  return Summary(o, "idle", rate, "req/s", p, m.all);
+  if (!hostile) return Summary(o, "idle", rate, "req/s", p, m.all);
+  const HostileTally h = hostile->Stop();
+  const double secs = o.seconds + o.warmup;
+  std::printf("  hostile requests       %llu (%.1f/s, %.0f MB/s), %llu answered 4xx, %llu otherwise%s%s\n", h.sent,
+              static_cast<double>(h.sent) / secs, h.megabytes / secs, h.refused, h.other,
+              h.other ? "; first: " : "", h.first_other.c_str());
+  return Summary(o, "idle under hostile load", rate, "req/s", p, m.all) + ", hostile " + std::to_string(h.sent) +
+         " requests (" + std::to_string(h.other) + " not 4xx) from " + std::to_string(o.hostile) + " threads";
 }
 
 std::string RunCycle(const Options& o, const Target& target, const std::vector<Device>& fleet, EVP_PKEY* key,
@@ -361,9 +382,10 @@ int Main(const Options& o) {
   std::unique_ptr<mdm::test::Stack> stack;
   if (o.url.empty()) {
     mdm::test::StackOptions so;
-    so.threads = o.workers;
+    so.workers = o.workers;
+    so.max_body_bytes = std::size_t{8} * 1024 * 1024;  // the production default
     stack = std::make_unique<mdm::test::Stack>(so);
-    std::printf("stack: %s, %d mdm-fcgi threads, in %s\n", stack->base_url().c_str(), o.workers, stack->root().c_str());
+    std::printf("stack: %s, %d mdm-fcgi workers, in %s\n", stack->base_url().c_str(), o.workers, stack->root().c_str());
   }
   const Target target = stack ? FromStack(*stack) : FromConfig(o);
   const Probe probe(stack ? stack->root() : std::filesystem::canonical(o.config).string(), target.conninfo, stack.get());
@@ -377,7 +399,7 @@ int Main(const Options& o) {
               o.devices, secs, o.devices / secs, o.threads);
 
   std::vector<std::string> summary;
-  summary.push_back(o.mode == "idle" ? RunIdle(o, target, fleet, probe) : RunCycle(o, target, fleet, key.get(), probe));
+  summary.push_back(o.mode == "idle" ? RunIdle(o, target, fleet, key.get(), probe) : RunCycle(o, target, fleet, key.get(), probe));
   if (o.pgbench) summary.push_back(RunPgbench(*stack));
   for (const auto& line : summary) std::printf("%s\n", line.c_str());
   return 0;

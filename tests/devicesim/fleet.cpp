@@ -30,12 +30,6 @@ mdm::crypto::Pkey Ref(EVP_PKEY* k) {
   return mdm::crypto::Pkey(k);
 }
 
-void Append(Slist& list, const std::string& line) {
-  curl_slist* head = curl_slist_append(list.get(), line.c_str());
-  if (!head) throw std::bad_alloc();
-  if (!list) list.reset(head);  // later appends return the same head
-}
-
 void Expect200(const mdm::test::HttpResponse& r, const char* what, const std::string& udid) {
   if (r.status == 200) return;
   throw std::runtime_error(std::string(what) + " of " + udid + " answered " +
@@ -69,6 +63,12 @@ std::string ReportBody(const std::string& udid, const std::string& status, const
   mdm::plist::SetString(m.get(), "Status", status);
   if (!command_uuid.empty()) mdm::plist::SetString(m.get(), "CommandUUID", command_uuid);
   return mdm::plist::ToXml(m.get());
+}
+
+void Append(Slist& list, const std::string& line) {
+  curl_slist* head = curl_slist_append(list.get(), line.c_str());
+  if (!head) throw std::bad_alloc();
+  if (!list) list.reset(head);  // later appends return the same head
 }
 
 Slist MdmHeaders(X509* cert, EVP_PKEY* key, const std::string& body) {

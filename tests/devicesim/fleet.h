@@ -30,6 +30,8 @@ struct SlistDeleter {
   void operator()(curl_slist* l) const { curl_slist_free_all(l); }
 };
 using Slist = std::unique_ptr<curl_slist, SlistDeleter>;
+// Adds a header line ("Name: value") to a list.
+void Append(Slist& list, const std::string& line);
 
 // The stack under load.
 struct Target {

@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "stack.h"
+
 namespace mdm::test {
 namespace {
 
@@ -188,6 +190,15 @@ HttpResponse SimDevice::Answer(const ReceivedCommand& cmd, const std::string& st
     }
   }
   return Report(status, cmd.command_uuid, extra.get());
+}
+
+SimDevice EnrolledDevice(Stack& stack) {
+  SimDevice d(stack.base_url(), stack.tls_cert(), stack.DeviceCa());
+  auto a = d.Authenticate(Stack::kTopic);
+  if (a.status != 200) throw std::runtime_error("Authenticate answered " + std::to_string(a.status) + ": " + a.body);
+  auto t = d.TokenUpdate(Stack::kTopic);
+  if (t.status != 200) throw std::runtime_error("TokenUpdate answered " + std::to_string(t.status) + ": " + t.body);
+  return d;
 }
 
 }  // namespace mdm::test

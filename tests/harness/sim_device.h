@@ -82,4 +82,8 @@ class SimDevice {
   std::string udid_, serial_, push_magic_, token_;
 };
 
+class Stack;
+// A new device of `stack` that has done Authenticate and TokenUpdate; throws when either fails.
+SimDevice EnrolledDevice(Stack& stack);
+
 }  // namespace mdm::test

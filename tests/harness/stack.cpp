@@ -34,6 +34,7 @@ Stack::Stack(StackOptions opts) : opts_(std::move(opts)) {
             "database = " + pg_->conninfo() + "\n" +
                 "socket = " + socket_ + "\n" +
                 "socket_mode = 0666\n"
+                "workers = " + std::to_string(opts_.workers) + "\n" +
                 "threads = " + std::to_string(opts_.threads) + "\n" +
                 "log_level = info\n"
                 "admin_api_key = " + opts_.admin_api_key + "\n" +
@@ -99,6 +100,23 @@ void Stack::StartWorkers() {
 
 void Stack::StopWorkers() { workers_.Stop(); }
 
+std::vector<pid_t> Stack::WorkerPids() const {
+  std::vector<pid_t> out;
+  pid_t master = workers_.pid();
+  if (master <= 0) return out;
+  std::string children = ReadFile("/proc/" + std::to_string(master) + "/task/" + std::to_string(master) + "/children");
+  size_t pos = 0;
+  while (pos < children.size()) {
+    size_t end = children.find(' ', pos);
+    if (end == std::string::npos) end = children.size();
+    if (end > pos) out.push_back(static_cast<pid_t>(std::stol(children.substr(pos, end - pos))));
+    pos = end + 1;
+  }
+  return out;
+}
+
+std::string Stack::WorkerLog() const { return ReadFile(dir_.path() + "/mdm-fcgi.log"); }
+
 std::unique_ptr<pqxx::connection> Stack::Connect() const { return std::make_unique<pqxx::connection>(pg_->conninfo()); }
 
 enroll::DeviceCa Stack::DeviceCa() const { return enroll::LoadOrCreateDeviceCa(*Connect()); }
@@ -146,10 +164,17 @@ std::string Stack::Shutdown() {
 
 namespace {
 std::unique_ptr<Stack> g_shared;
+// A function's static: test binaries configure the stack from their own static initialisers.
+StackOptions& SharedOptions() {
+  static StackOptions options;
+  return options;
 }
+}  // namespace
+
+void ConfigureSharedStack(StackOptions opts) { SharedOptions() = std::move(opts); }
 
 Stack& SharedStack() {
-  if (!g_shared) g_shared = std::make_unique<Stack>();
+  if (!g_shared) g_shared = std::make_unique<Stack>(SharedOptions());
   return *g_shared;
 }
 

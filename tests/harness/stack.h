@@ -16,7 +16,8 @@ namespace mdm::test {
 
 struct StackOptions {
   std::size_t max_body_bytes = 1024 * 1024;
-  int threads = 4;
+  int workers = 4;  // mdm-fcgi worker processes
+  int threads = 1;  // threads in each
   std::string admin_api_key = "test-admin-key-0123456789";
   std::string extra_config;  // more "key = value" lines for mdm.conf
 };
@@ -51,6 +52,11 @@ class Stack {
 
   void StartWorkers();
   void StopWorkers();
+  // The mdm-fcgi master's pid, and its worker processes' pids (from /proc).
+  pid_t master_pid() const { return workers_.pid(); }
+  std::vector<pid_t> WorkerPids() const;
+  // The workers' log so far (the master's and every worker's lines).
+  std::string WorkerLog() const;
 
   // Stops nginx and the workers and returns what the sanitizers reported in the workers' log
   // (empty when nothing): a memory error in a worker fails the test run.
@@ -65,8 +71,10 @@ class Stack {
   HttpClient client_;
 };
 
-// The stack shared by the test cases of one test binary, started on first use.
+// The stack shared by the test cases of one test binary, started on first use; with
+// ConfigureSharedStack (before the first use) a binary chooses its options.
 Stack& SharedStack();
+void ConfigureSharedStack(StackOptions opts);
 // Shuts the shared stack down (if it was started); returns 1 when a worker reported a
 // sanitizer finding, after printing it.
 int ShutdownSharedStack();

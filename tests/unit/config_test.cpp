@@ -30,7 +30,9 @@ TEST_CASE("config: a full file parses", "[config]") {
 TEST_CASE("config: defaults apply and database is required", "[config]") {
   auto c = ParseConfig("database = dbname=mdm\n", "t.conf");
   REQUIRE(c.ok());
-  CHECK(c->threads == 4);
+  CHECK(c->workers == 4);
+  CHECK(c->threads == 1);
+  CHECK(c->request_cpu_seconds == 10);
   CHECK(c->max_body_bytes == 8u * 1024 * 1024);
   auto missing = ParseConfig("threads = 2\n", "t.conf");
   REQUIRE_FALSE(missing.ok());
@@ -43,6 +45,8 @@ TEST_CASE("config: bad lines name the line and the fix", "[config]") {
   CHECK_THAT(unknown.status().message(), Catch::Contains("t.conf:2") && Catch::Contains("unknown key 'threds'"));
   CHECK_FALSE(ParseConfig("database = x\nthreads = 0\n", "t").ok());
   CHECK_FALSE(ParseConfig("database = x\nthreads = -3\n", "t").ok());
+  CHECK_FALSE(ParseConfig("database = x\nworkers = 0\n", "t").ok());
+  CHECK_FALSE(ParseConfig("database = x\nrequest_cpu_seconds = lots\n", "t").ok());
   CHECK_FALSE(ParseConfig("database = x\nsocket_mode = 999\n", "t").ok());
   CHECK_FALSE(ParseConfig("database = x\nlog_level = loud\n", "t").ok());
   CHECK_FALSE(ParseConfig("database = x\nno equals sign\n", "t").ok());

@@ -1,0 +1,17 @@
+// One worker process: `config.threads` threads accepting FastCGI requests on the inherited
+// listening socket, each with its own database connection, each request under a CPU budget.
+#pragma once
+
+#include <sys/types.h>
+
+#include "config/config.h"
+#include "scoreboard.h"
+
+namespace mdm::fcgi {
+
+// Runs in the forked child until the listening socket is shut down (the master stopping);
+// returns the process's exit status. Slots [first_slot, first_slot + threads) are this worker's;
+// `master` is the pid of the process that forked it (the worker ends when that one is gone).
+int RunWorker(const Config& config, int listen_fd, Scoreboard& board, int first_slot, pid_t master);
+
+}  // namespace mdm::fcgi
