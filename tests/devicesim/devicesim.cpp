@@ -45,7 +45,8 @@ void PrintHelp() {
       "  --threads K        client threads, each with its own connection (default 16; at most N)\n"
       "  --seconds S        seconds measured (default 10)\n"
       "  --warmup S         seconds of load before measuring (default 1)\n"
-      "  --workers N        worker processes (one thread each) of the mdm-fcgi it starts (default 4)\n"
+      "  --workers N        worker processes of the mdm-fcgi it starts (default 4)\n"
+      "  --worker-threads T threads in each worker process (default 1)\n"
       "  --hostile K        idle mode: K more client threads send 8 MB hostile bodies in a loop\n"
       "                     meanwhile (unsigned, and signed with an enrolled device's key: nested\n"
       "                     arrays, a NUL in a string, too many elements), each answer must be a 4xx\n"
@@ -67,7 +68,7 @@ void PrintHelp() {
 
 struct Options {
   std::string mode = "idle";
-  int devices = 1000, threads = 16, seconds = 10, warmup = 1, workers = 4, hostile = 0;
+  int devices = 1000, threads = 16, seconds = 10, warmup = 1, workers = 4, worker_threads = 1, hostile = 0;
   bool pgbench = false;
   std::string config, url, ca;
 };
@@ -110,6 +111,7 @@ std::optional<Options> Parse(int argc, char** argv) {
     else if (a == "--seconds") o.seconds = Number(a, value(), 1);
     else if (a == "--warmup") o.warmup = Number(a, value(), 0);
     else if (a == "--workers") o.workers = Number(a, value(), 1);
+    else if (a == "--worker-threads") o.worker_threads = Number(a, value(), 1);
     else if (a == "--hostile") o.hostile = Number(a, value(), 0);
     else if (a == "--pgbench") o.pgbench = true;
     else if (a == "--config") o.config = value();
@@ -198,10 +200,14 @@ struct Measured {
 };
 
 // Runs the client threads for the warm-up and the measured seconds, and reads the server side.
-Measured Measure(const Options& o, const Probe& probe, std::size_t steps, const Client& client) {
+// `around`, when given, is called with true as the load starts and with false as it ends (after
+// the probe restarted the workers to read their transactions, and before it does again).
+Measured Measure(const Options& o, const Probe& probe, std::size_t steps, const Client& client,
+                 const std::function<void(bool)>& around = {}) {
   std::vector<Tally> tallies(static_cast<std::size_t>(o.threads), Tally(steps));
   Measured m{Tally(steps), {}, {}, {}, 0};
   const long long before = probe.Transactions();
+  if (around) around(true);
   m.start = probe.Read();
   const Clock::time_point warm = m.start.at + std::chrono::seconds(o.warmup);
   const Clock::time_point stop = warm + std::chrono::seconds(o.seconds);
@@ -212,6 +218,7 @@ Measured Measure(const Options& o, const Probe& probe, std::size_t steps, const 
         m.warm = probe.Read();
       });
   m.end = probe.Read();
+  if (around) around(false);
   m.transactions = probe.Transactions() - before;
   CheckInterrupted();
   for (const auto& t : tallies) m.all.Merge(t);
@@ -264,8 +271,13 @@ std::string RunIdle(const Options& o, const Target& target, const std::vector<De
     hostile = std::make_unique<HostileLoad>(target, fleet.front(), key, std::size_t{8} * 1024 * 1024 - 4096);
     std::printf("hostile load: %d threads sending, in turn:\n", o.hostile);
     for (const auto& line : hostile->Describe()) std::printf("  %s\n", line.c_str());
-    hostile->Start(o.hostile);
   }
+  HostileTally h;
+  auto around = [&](bool starting) {
+    if (!hostile) return;
+    if (starting) hostile->Start(o.hostile);
+    else h = hostile->Stop();
+  };
   Measured m = Measure(o, probe, 1, [&](int t, Tally& r, Clock::time_point warm, Clock::time_point stop) {
     Connection c(target.base_url + "/mdm", target.ca_file);
     const auto [first, last] = SliceOf(fleet.size(), o.threads, t);
@@ -280,7 +292,7 @@ std::string RunIdle(const Options& o, const Target& target, const std::vector<De
       r.ms[0].push_back(Ms(t1 - t0));
       if (status != 200) r.Error("Idle: " + Why(status, c));
     }
-  });
+  }, around);
   const double rate = static_cast<double>(m.all.measured) / o.seconds;
   const Percentiles p = Summarize(m.all.ms[0]);
   std::printf("  requests               %llu (%.1f/s)\n", m.all.measured, rate);
@@ -288,7 +300,6 @@ std::string RunIdle(const Options& o, const Target& target, const std::vector<De
   PrintErrors(m.all);
   PrintServerSide(m, "request", probe);
   if (!hostile) return Summary(o, "idle", rate, "req/s", p, m.all);
-  const HostileTally h = hostile->Stop();
   const double secs = o.seconds + o.warmup;
   std::printf("  hostile requests       %llu (%.1f/s, %.0f MB/s), %llu answered 4xx, %llu otherwise%s%s\n", h.sent,
               static_cast<double>(h.sent) / secs, h.megabytes / secs, h.refused, h.other,
@@ -383,9 +394,11 @@ int Main(const Options& o) {
   if (o.url.empty()) {
     mdm::test::StackOptions so;
     so.workers = o.workers;
+    so.threads = o.worker_threads;
     so.max_body_bytes = std::size_t{8} * 1024 * 1024;  // the production default
     stack = std::make_unique<mdm::test::Stack>(so);
-    std::printf("stack: %s, %d mdm-fcgi workers, in %s\n", stack->base_url().c_str(), o.workers, stack->root().c_str());
+    std::printf("stack: %s, %d mdm-fcgi workers of %d threads, in %s\n", stack->base_url().c_str(), o.workers,
+                o.worker_threads, stack->root().c_str());
   }
   const Target target = stack ? FromStack(*stack) : FromConfig(o);
   const Probe probe(stack ? stack->root() : std::filesystem::canonical(o.config).string(), target.conninfo, stack.get());
