@@ -27,12 +27,14 @@ const std::vector<Verb>& Verbs() {
       {"migrate", "apply the database migrations not yet applied",
        "usage: mdm-console migrate\n"
        "  Applies every schema migration built into this binary that the database lacks, each in its\n"
-       "  own transaction, and prints the schema version. Running it again changes nothing.\n",
+       "  own transaction, and prints the schema version. Running it again changes nothing.\n"
+       "  Example: mdm-console --config /etc/mdm/mdm.conf migrate\n",
        RunMigrate},
       {"health", "check that the configuration loads and PostgreSQL answers",
        "usage: mdm-console health\n"
        "  Loads the configuration, connects to PostgreSQL and prints the schema version.\n"
-       "  Exit status 0 when all is well, 1 otherwise.\n",
+       "  Exit status 0 when all is well, 1 otherwise.\n"
+       "  Example: mdm-console health && echo ready\n",
        RunHealth},
       {"settings", "set or read the server's settings (api-url, apns-url, abm-url, CA files)",
        "usage: mdm-console settings set api-url https://HOST/api-mdm.php\n"
@@ -46,14 +48,16 @@ const std::vector<Verb>& Verbs() {
        "       mdm-console settings set abm-url https://mdmenrollment.apple.com\n"
        "       mdm-console settings set abm-ca-file FILE.pem\n"
        "  abm-url / abm-ca-file: Apple's device enrollment API and an extra CA to trust for it.\n"
-       "  get prints every one of these (or the one named).\n",
+       "  get prints every one of these (or the one named).\n"
+       "  Example: mdm-console settings set api-url https://mdm.example.com/api-mdm.php\n",
        RunSettings},
       {"vendor", "the MDM vendor certificate (paid Apple developer account)",
        "usage: mdm-console vendor csr [--cn NAME] > vendor.csr\n"
        "       mdm-console vendor cert mdm.cer\n"
        "  csr: makes the vendor key once (RSA-2048, kept in the database) and prints a CSR for it;\n"
        "  upload it at Apple's developer portal (MDM CSR). cert: stores the certificate Apple returns\n"
-       "  (DER or PEM) after checking it belongs to the vendor key.\n",
+       "  (DER or PEM) after checking it belongs to the vendor key.\n"
+       "  Example: mdm-console vendor csr --cn 'Example Inc MDM' > vendor.csr\n",
        RunVendor},
       {"apns", "the APNs push certificate: request and upload",
        "usage: mdm-console apns csr [--cn NAME] > mdm-apn.csr\n"
@@ -64,26 +68,30 @@ const std::vector<Verb>& Verbs() {
        "  --unsigned prints the plain CSR, to have it signed elsewhere.\n"
        "  cert: stores the push certificate (PEM or DER) after checking it matches the push key;\n"
        "  the topic comes from its subject UID. A different topic from the stored one is refused\n"
-       "  unless --allow-topic-change (then every device must enroll again).\n",
+       "  unless --allow-topic-change (then every device must enroll again).\n"
+       "  Example: mdm-console apns cert MDM_Example_Certificate.pem\n",
        RunApns},
       {"token", "the ABM/ASM server token for Automated Device Enrollment",
        "usage: mdm-console token cert > mdm-token-cert.pem\n"
        "       mdm-console token upload MDM_Server_Token_....p7m\n"
        "  cert: makes the token key once and prints the certificate to upload in ABM/ASM.\n"
-       "  upload: decrypts the server token ABM/ASM returns, checks it and stores it; prints its expiry.\n",
+       "  upload: decrypts the server token ABM/ASM returns, checks it and stores it; prints its expiry.\n"
+       "  Example: mdm-console token upload MDM_Server_Token_2026-12-04.p7m\n",
        RunToken},
       {"activation-profile", "the ADE activation profile (JSON) that applesync defines at Apple",
        "usage: mdm-console activation-profile set profile.json | activation-profile get\n"
        "  set: checks the keys and their types (profile_name, url, is_supervised, is_mandatory,\n"
        "  is_mdm_removable, await_device_configured, skip_setup_items, language, region, ...) and that\n"
-       "  url is <api-url>/profile, then stores it.\n",
+       "  url is <api-url>/profile, then stores it.\n"
+       "  Example: mdm-console activation-profile set activation-profile.json\n",
        RunActivationProfile},
       {"status", "certificate and token expiry, counts, stuck commands; exit 1 if something expired",
        "usage: mdm-console status\n"
        "  Prints api-url, the push topic and expiry, vendor certificate and ABM token expiry, device\n"
        "  and enrollment counts and commands pending for more than a day; a WARNING line for what\n"
        "  expires within 30 days or is missing. Exit status 1 when something has expired (for\n"
-       "  monitoring), else 0.\n",
+       "  monitoring), else 0.\n"
+       "  Example: mdm-console status || mail -s 'MDM certificate expired' admin@example.com\n",
        RunStatus},
       {"push", "wake enrollments now through APNs",
        "usage: mdm-console push <enrollment-id>...\n"
@@ -97,7 +105,8 @@ const std::vector<Verb>& Verbs() {
        "  changes since the saved cursor), stores them, defines the activation profile at Apple when\n"
        "  it changed (mdm-console activation-profile set) and assigns it to the devices that lack it.\n"
        "  A second run at the same time exits at once. Warns when the server token expires within\n"
-       "  30 days.  crontab: */10 * * * * mdm-console applesync\n",
+       "  30 days.  crontab: */10 * * * * mdm-console applesync\n"
+       "  Example: mdm-console applesync --page-size 500\n",
        RunAppleSync},
       {"mdmcron", "the periodic run (crontab): reconcile groups into commands, push what is due",
        "usage: mdm-console mdmcron [--no-push] [--inventory-every SECONDS] [--keep-days N]\n"
@@ -121,10 +130,11 @@ const std::vector<Verb>& Verbs() {
        "       mdm-console signing-cert import FILE.p12 [--password-file F]\n"
        "  Profiles are signed by a certificate the server makes (issued by its device CA) until you\n"
        "  import your own, so devices show your organisation's name. PEM: certificate (then its chain)\n"
-       "  and key, in one file or with --key. PKCS#12: with the password in a file.\n",
+       "  and key, in one file or with --key. PKCS#12: with the password in a file.\n"
+       "  Example: mdm-console signing-cert import signing.p12 --password-file p12-password.txt\n",
        RunSigningCert},
       {"device", "list devices, show one device's inventory and queue, or remove a device",
-       "usage: mdm-console device list [--json]\n"
+       "usage: mdm-console device list [--abm] [--json]\n"
        "       mdm-console device show <id> [--json]\n"
        "       mdm-console device remove <id>\n"
        "       mdm-console device enroll-profile [--serial S] [--name N] [--identity scep|pkcs12] [--expires 7d] > x.mobileconfig\n"
@@ -142,7 +152,8 @@ const std::vector<Verb>& Verbs() {
        "  <api-url>/enroll/<token> that serves such a profile once, then answers 410.\n"
        "  register: serial numbers allowed to enroll through ADE besides those applesync brings.\n"
        "  set-param: the device's value for $$NAME$$ in catalog profiles; unset-param removes it.\n"
-       "  <id> is the device's UDID (or EnrollmentID for User Enrollment).\n",
+       "  <id> is the device's UDID (or EnrollmentID for User Enrollment).\n"
+       "  Example: mdm-console device enroll-link --name 'Front desk iPad' --expires 2d\n",
        RunDevice},
       {"command", "queue an MDM command for one or more enrollments",
        "usage: mdm-console command send <enrollment-id>... <RequestType> [key=value ...]\n"
@@ -176,7 +187,8 @@ const std::vector<Verb>& Verbs() {
        "  says. add-serials: serial numbers (kept in upper case) whose devices join once they enroll.\n"
        "  A member by rule or serial that remove-devices takes out comes back while it matches.\n"
        "  list: the tree with member and assignment counts. show: path, children, rule, members,\n"
-       "  serial numbers and the profiles, apps and declarations assigned.\n",
+       "  serial numbers and the profiles, apps and declarations assigned.\n"
+       "  Example: mdm-console group create class-5a --parent school\n",
        RunGroup},
       {"profile", "configuration profiles in the catalog: add or replace, assign to groups",
        "usage: mdm-console profile add FILE.mobileconfig\n"
@@ -190,7 +202,8 @@ const std::vector<Verb>& Verbs() {
        "  PayloadIdentifier is replaced: its version goes up and mdmcron installs it again; the\n"
        "  same file again changes nothing. $$name$$ in its strings are filled per device (device\n"
        "  set-param). remove: refused while assigned to a group, unless --force.\n"
-       "  IDENTIFIER is the profile's PayloadIdentifier.\n",
+       "  IDENTIFIER is the profile's PayloadIdentifier.\n"
+       "  Example: mdm-console profile add wifi.mobileconfig && mdm-console profile assign com.example.wifi school\n",
        RunProfile},
       {"app", "App Store apps in the catalog: add, assign to groups",
        "usage: mdm-console app add BUNDLE-ID [--itunes-store-id N] [--name NAME] [--flags N]\n"
@@ -200,7 +213,8 @@ const std::vector<Verb>& Verbs() {
        "  add: the bundle identifier and, when known, its App Store number (adamId). --flags are the\n"
        "  ManagementFlags: 1 removes the app with the MDM profile (the default), 4 keeps its data out\n"
        "  of backups, 5 both. Adding a known bundle identifier updates the fields given.\n"
-       "  remove: refused while assigned to a group, unless --force.\n",
+       "  remove: refused while assigned to a group, unless --force.\n"
+       "  Example: mdm-console app add com.apple.Pages --itunes-store-id 361309726 --name Pages\n",
        RunApp},
       {"declaration", "declarative management declarations in the catalog: add, assign to groups",
        "usage: mdm-console declaration add FILE.json\n"
@@ -212,7 +226,8 @@ const std::vector<Verb>& Verbs() {
        "  com.apple.configuration., com.apple.asset. or com.apple.management.. Its ServerToken is\n"
        "  the SHA-256 of Type and Payload: adding a changed one (same Identifier) reaches the devices\n"
        "  at their next sync; the same one again changes nothing.\n"
-       "  remove: refused while assigned to a group, unless --force.\n",
+       "  remove: refused while assigned to a group, unless --force.\n"
+       "  Example: mdm-console declaration add passcode.json && mdm-console declaration assign com.example.passcode school\n",
        RunDeclaration},
   };
   return verbs;

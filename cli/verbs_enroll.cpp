@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <ctime>
 #include <fstream>
 #include <sstream>
 
@@ -56,6 +57,21 @@ EnrollFlags ParseEnrollFlags(const std::vector<std::string>& a) {
   return f;
 }
 
+// "7 days (until 2026-12-11 21:40 UTC)": a lifetime as an operator reads it.
+std::string Lifetime(int64_t seconds) {
+  auto count = [](int64_t n, const char* unit) { return std::to_string(n) + " " + unit + (n == 1 ? "" : "s"); };
+  std::string span = seconds % 86400 == 0 ? count(seconds / 86400, "day")
+                     : seconds % 3600 == 0 ? count(seconds / 3600, "hour")
+                     : seconds % 60 == 0   ? count(seconds / 60, "minute")
+                                           : count(seconds, "second");
+  std::time_t until = std::time(nullptr) + static_cast<std::time_t>(seconds);
+  std::tm tm{};
+  gmtime_r(&until, &tm);
+  char date[32];
+  std::strftime(date, sizeof date, "%Y-%m-%d %H:%M UTC", &tm);
+  return span + " (until " + date + ")";
+}
+
 }  // namespace
 
 int RunEnrollProfile(Context& ctx) {
@@ -67,8 +83,13 @@ int RunEnrollProfile(Context& ctx) {
   if (!profile.ok()) return Fail(profile.status().message());
   tx.commit();
   std::fwrite(profile->data(), 1, profile->size(), stdout);
-  std::fprintf(stderr, "signed enrollment profile (%s identity%s); its SCEP challenge works once\n",
-               f.req.identity.c_str(), f.req.serial_number.empty() ? "" : (", serial " + f.req.serial_number).c_str());
+  std::string serial = f.req.serial_number.empty() ? "" : ", serial " + f.req.serial_number;
+  if (f.req.identity == "pkcs12")
+    std::fprintf(stderr, "signed enrollment profile (pkcs12 identity%s): it holds the device's key, keep it private\n",
+                 serial.c_str());
+  else
+    std::fprintf(stderr, "signed enrollment profile (scep identity%s): its SCEP challenge works once, within %s\n",
+                 serial.c_str(), Lifetime(f.expires).c_str());
   return 0;
 }
 
@@ -89,7 +110,7 @@ int RunEnrollLink(Context& ctx) {
   std::string token = enroll::CreateToken(tx, spec);
   tx.commit();
   std::printf("%s/enroll/%s\n", api->c_str(), token.c_str());
-  std::fprintf(stderr, "the link serves the profile once, within %lld s\n", static_cast<long long>(f.expires));
+  std::fprintf(stderr, "the link serves the profile once, within %s\n", Lifetime(f.expires).c_str());
   return 0;
 }
 

@@ -150,6 +150,10 @@ Result<PushCertInfo> StorePushCert(pqxx::connection& conn, const std::string& fi
     return Status::Invalid("this is not an MDM push certificate: its subject UID is '" + info.topic +
                            "', not a com.apple.mgmt. topic");
   info.expires_at = crypto::NotAfter(cert->get());
+  if (info.expires_at <= std::time(nullptr))
+    return Status::Invalid("this push certificate expired on " + crypto::FormatTime(info.expires_at) +
+                           ": renew it at Apple's push certificate portal with a new mdm-console apns csr, then "
+                           "upload the renewed one");
   pqxx::work tx(conn);
   auto key_pem = store::GetSetting(tx, setting::kPushKey);
   if (!key_pem) return Status::Conflict("no push key yet: run mdm-console apns csr first and upload that request to Apple");
@@ -220,6 +224,9 @@ Result<AbmToken> StoreAbmToken(pqxx::connection& conn, const std::string& p7m) {
   t.expires_at = ParseUtc(t.access_token_expiry);
   if (t.expires_at < 0)
     return Status::Invalid("the server token's access_token_expiry '" + t.access_token_expiry + "' is not a date");
+  if (t.expires_at <= std::time(nullptr))
+    return Status::Invalid("this server token expired on " + crypto::FormatTime(t.expires_at) +
+                           ": download a new one from ABM/ASM (your MDM server's page, Download Token)");
   store::SetSetting(tx, setting::kAbmToken, json);
   store::SetSetting(tx, setting::kAbmTokenExpires, std::to_string(t.expires_at));
   tx.commit();

@@ -124,7 +124,9 @@ Result<ProfileFile> ReadProfile(std::string_view bytes) {
     plist_bytes = signed_content;
   }
   auto root = plist::Parse(plist_bytes);
-  if (!root.ok()) return root.status();
+  if (!root.ok())
+    return Status::Invalid("not a configuration profile (" + root.status().message() +
+                           "): give a .mobileconfig as Apple Configurator or iMazing saves it (XML, binary or signed)");
   if (Status s = CheckProfile(root->get()); !s.ok()) return s;
 
   // Plain XML stays as the operator wrote it; binary and signed content become XML.

@@ -4,6 +4,31 @@
 
 namespace mdm::store {
 
+namespace {
+
+// Two CTEs that settle what deployment the reported command carried, in the statement that
+// records the result (after a CTE `rec` that returns a row only when a result was recorded), so
+// that `device show` agrees with the device at once: an acknowledged removal goes, an install
+// becomes installed, an error or format error becomes failed with its first ErrorChain entry.
+// The arguments name the statement's parameters: enrollment ID, CommandUUID, status, ErrorChain.
+std::string SettleDeployments(const char* enrollment, const char* uuid, const char* status, const char* chain) {
+  const std::string e = enrollment, u = uuid, st = status, ch = chain;
+  return ", settled_removal AS ("
+         "  DELETE FROM device_deployments dd USING rec WHERE dd.device_id = " + e + " AND dd.command_uuid = " + u +
+         "    AND dd.status = 'removing' AND " + st + " = 'Acknowledged'"
+         "), settled AS ("
+         "  UPDATE device_deployments dd SET "
+         "    status = CASE WHEN " + st + " = 'Acknowledged' THEN 'installed' ELSE 'failed' END, "
+         "    detail = CASE WHEN " + st + " = 'Acknowledged' THEN NULL "
+         "      ELSE " + st + " || coalesce(': ' || (" + ch + "::jsonb -> 0 ->> 'LocalizedDescription'), '') END, "
+         "    updated_at = now() "
+         "  FROM rec WHERE dd.device_id = " + e + " AND dd.command_uuid = " + u +
+         "    AND dd.status IN ('pending', 'removing') AND " + st + " <> 'NotNow' "
+         "    AND NOT (dd.status = 'removing' AND " + st + " = 'Acknowledged'))";
+}
+
+}  // namespace
+
 IdleOutcome Idle(pqxx::transaction_base& tx, const std::string& enrollment_id, const std::string& device_id,
                  const std::string& cert_sha256) {
   // All CTEs see the same snapshot; the two UPDATEs run only for an enrolled, correctly bound
@@ -42,7 +67,7 @@ ReportOutcome RecordAndNext(pqxx::transaction_base& tx, const std::string& enrol
                             const std::string& status, const std::string& report_json,
                             const std::string& error_chain_json) {
   // As in Idle, all parts see one snapshot: the next command excludes the reported one by name.
-  auto r = Exec(tx, "queue_report",
+  static const std::string sql =
                 "WITH e AS ("
                 "  SELECT e.id, e.status, coalesce(d.cert_sha256 = decode($3, 'hex'), false) AS cert_ok, e.last_seen_at "
                 "  FROM enrollments e JOIN enrollments d ON d.id = $2 WHERE e.id = $1"
@@ -55,7 +80,7 @@ ReportOutcome RecordAndNext(pqxx::transaction_base& tx, const std::string& enrol
                 "    result_at = now(), not_now_count = q.not_now_count + CASE WHEN $5 = 'NotNow' THEN 1 ELSE 0 END "
                 "  FROM e WHERE e.status = 'enrolled' AND e.cert_ok AND q.enrollment_id = $1 "
                 "    AND q.command_uuid = $4 AND q.status IN ('Pending', 'NotNow') RETURNING 1"
-                "), n AS ("
+                ")" + SettleDeployments("$1", "$4", "$5::text", "$7") + ", n AS ("
                 "  SELECT q.command_uuid, c.body FROM command_queue q JOIN commands c USING (command_uuid), e "
                 "  WHERE q.enrollment_id = $1 AND q.status IN ('Pending', 'NotNow') AND e.status = 'enrolled' "
                 "    AND e.cert_ok AND q.command_uuid <> $4 AND NOT ($5 = 'NotNow' AND q.status = 'NotNow') "
@@ -65,8 +90,8 @@ ReportOutcome RecordAndNext(pqxx::transaction_base& tx, const std::string& enrol
                 "  UPDATE command_queue SET sent_count = sent_count + 1, last_sent_at = now() FROM n "
                 "  WHERE command_queue.enrollment_id = $1 AND command_queue.command_uuid = n.command_uuid"
                 ") SELECT e.status, e.cert_ok, (SELECT count(*) FROM rec) > 0, n.command_uuid, n.body "
-                "FROM e LEFT JOIN n ON true",
-                enrollment_id, device_id, *HexParam(cert_sha256), command_uuid, status, report_json,
+                "FROM e LEFT JOIN n ON true";
+  auto r = Exec(tx, "queue_report", sql.c_str(), enrollment_id, device_id, *HexParam(cert_sha256), command_uuid, status, report_json,
                 NullIfEmpty(error_chain_json));
   ReportOutcome o;
   if (r.empty()) return o;
@@ -81,15 +106,17 @@ ReportOutcome RecordAndNext(pqxx::transaction_base& tx, const std::string& enrol
 std::optional<std::string> RecordResult(pqxx::transaction_base& tx, const std::string& enrollment_id,
                                         const std::string& command_uuid, const std::string& status,
                                         const std::string& report_json, const std::string& error_chain_json) {
-  auto r = Exec(tx, "queue_record",
-                "UPDATE command_queue q SET status = $3, result = $4::jsonb, "
-                "  error_chain = $5::jsonb, result_at = now(), "
-                "  not_now_count = q.not_now_count + CASE WHEN $3 = 'NotNow' THEN 1 ELSE 0 END "
-                "FROM commands c "
-                "WHERE q.enrollment_id = $1 AND q.command_uuid = $2 AND c.command_uuid = q.command_uuid "
-                "  AND q.status IN ('Pending', 'NotNow') "
-                "RETURNING c.request_type",
-                enrollment_id, command_uuid, status, report_json, NullIfEmpty(error_chain_json));
+  static const std::string sql =
+      "WITH rec AS ("
+      "  UPDATE command_queue q SET status = $3, result = $4::jsonb, "
+      "    error_chain = $5::jsonb, result_at = now(), "
+      "    not_now_count = q.not_now_count + CASE WHEN $3 = 'NotNow' THEN 1 ELSE 0 END "
+      "  FROM commands c "
+      "  WHERE q.enrollment_id = $1 AND q.command_uuid = $2 AND c.command_uuid = q.command_uuid "
+      "    AND q.status IN ('Pending', 'NotNow') "
+      "  RETURNING c.request_type)" +
+      SettleDeployments("$1", "$2", "$3::text", "$5") + " SELECT request_type FROM rec";
+  auto r = Exec(tx, "queue_record", sql.c_str(), enrollment_id, command_uuid, status, report_json, NullIfEmpty(error_chain_json));
   if (r.empty()) return std::nullopt;
   return r[0][0].as<std::string>();
 }

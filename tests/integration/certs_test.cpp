@@ -1,6 +1,8 @@
 // The operator's certificate workflow through mdm-console, with a stand-in Apple PKI.
 #include <catch2/catch.hpp>
 
+#include <ctime>
+
 #include "certs/apple_pki.h"
 #include "crypto/crypto.h"
 #include "plist/property_list.h"
@@ -203,6 +205,20 @@ TEST_CASE("ABM server token: decrypts what openssl smime encrypted; wrong files 
   CHECK(Console({"token", "upload", "/nonexistent.p7m"}).exit_code == 1);
   CHECK(Setting("abm.token").empty());
 
+  // An expired token is refused with what to do.
+  std::string stale_json = json;
+  stale_json.replace(stale_json.find("2027-11-30T10:00:00Z"), 20, "2025-01-31T10:00:00Z");
+  std::string stale = message;
+  stale.replace(stale.find(json), json.size(), stale_json);
+  std::string stale_p7m = SharedStack().root() + "/stale.p7m";
+  REQUIRE(mdm::test::Run({"openssl", "smime", "-encrypt", "-aes256", "-in", File("stale.txt", stale), "-out",
+                          stale_p7m, cert_file}).exit_code == 0);
+  auto expired = Console({"token", "upload", stale_p7m});
+  CHECK(expired.exit_code == 1);
+  CHECK_THAT(expired.output, Catch::StartsWith("mdm-console: this server token expired on 2025-01-31 10:00:00 UTC") &&
+                                 Catch::Contains("download a new one from ABM/ASM"));
+  CHECK(Setting("abm.token").empty());
+
   auto ok = Console({"token", "upload", p7m});
   INFO(ok.output);
   CHECK(ok.exit_code == 0);
@@ -254,8 +270,14 @@ TEST_CASE("status warns 30 days ahead and exits 1 once something expired", "[cer
                               Catch::Contains("WARNING: push certificate expires in 10 days"));
   CHECK_THAT(warn.output, Catch::Contains("push topic " + std::string(Stack::kTopic)));
 
+  // An expired certificate is refused at upload, with what to do; one that expires in place
+  // makes status exit 1.
   auto expired = Apple().ForCsr(csr, "APSP:old", Stack::kTopic, -2);
-  REQUIRE(Console({"apns", "cert", File("old.pem", crypto::CertToPem(expired.get()))}).exit_code == 0);
+  auto refused = Console({"apns", "cert", File("old.pem", crypto::CertToPem(expired.get()))});
+  CHECK(refused.exit_code == 1);
+  CHECK_THAT(refused.output, Catch::StartsWith("mdm-console: this push certificate expired on ") &&
+                                 Catch::Contains("renew it at Apple's push certificate portal"));
+  SharedStack().SetSetting("apns.expires_at", std::to_string(std::time(nullptr) - 86400));
   auto bad = Console({"status"});
   CHECK(bad.exit_code == 1);
   CHECK_THAT(bad.output, Catch::Contains("WARNING: push certificate EXPIRED"));

@@ -132,6 +132,54 @@ TEST_CASE("a parent group's profile reaches a child group's device; edits reinst
   CHECK(Drain(d).empty());
 }
 
+TEST_CASE("the device's answer settles its deployment at once, before the next mdmcron", "[deploy]") {
+  SimDevice d = Enrolled();
+  std::string g = Group("settle-now");
+  Join(g, d.udid());
+  std::string ok = AddProfile("com.example.settle.ok", ProfileXml("com.example.settle.ok", "v1"));
+  std::string bad = AddProfile("com.example.settle.bad", ProfileXml("com.example.settle.bad", "v1"));
+  Q("INSERT INTO group_profiles VALUES (" + g + ", " + ok + "), (" + g + ", " + bad + ")");
+  Cron();
+  auto status = [&](const std::string& id) {
+    return Q("SELECT status || coalesce(' ' || detail, '') FROM device_deployments WHERE device_id = '" + d.udid() +
+             "' AND identifier = '" + id + "'");
+  };
+  CHECK(status("com.example.settle.ok") == "pending");
+  // The device answers: the good profile Acknowledged, the other Error with its ErrorChain.
+  auto c = ParseCommand(d.Idle());
+  while (c) {
+    std::optional<ReceivedCommand> next;
+    bool failing = c->request_type == "InstallProfile" && PayloadOf(*c).find("settle.bad") != std::string::npos;
+    if (failing) {
+      plist::Owned extra(plist_new_dict());
+      plist_t chain = plist_new_array();
+      plist_t entry = plist_new_dict();
+      plist::SetString(entry, "ErrorDomain", "MCProfileErrorDomain");
+      plist::SetInt(entry, "ErrorCode", 1009);
+      plist::SetString(entry, "LocalizedDescription", "The profile is not valid.");
+      plist_array_append_item(chain, entry);
+      plist::Set(extra.get(), "ErrorChain", chain);
+      next = ParseCommand(d.Report("Error", c->command_uuid, extra.get()));
+    } else {
+      next = ParseCommand(d.Answer(*c));
+    }
+    c = std::move(next);
+  }
+  // No mdmcron in between: the views agree with the device already.
+  CHECK(status("com.example.settle.ok") == "installed");
+  CHECK(status("com.example.settle.bad") == "failed Error: The profile is not valid.");
+  auto show = SharedStack().Console({"device", "show", d.udid()});
+  std::string line = show.output.substr(show.output.find("com.example.settle.ok"));
+  line = line.substr(0, line.find('\n'));
+  CHECK_THAT(line, Catch::Contains("installed"));
+  // Unassigned and removed: the acknowledged removal takes the row away at once too.
+  Q("DELETE FROM group_profiles WHERE profile_id = " + ok);
+  Cron();
+  CHECK(status("com.example.settle.ok") == "removing");
+  Drain(d);
+  CHECK(status("com.example.settle.ok").empty());
+}
+
 TEST_CASE("a placeholder profile is held back for a device without the parameter, then filled", "[deploy]") {
   SimDevice d = Enrolled();
   std::string g = Group("kiosks");
