@@ -93,11 +93,21 @@ const std::vector<Verb>& Verbs() {
        "  monitoring), else 0.\n"
        "  Example: mdm-console status || mail -s 'MDM certificate expired' admin@example.com\n",
        RunStatus},
-      {"push", "wake enrollments now through APNs",
+      {"push", "wake enrollments now through APNs: those named, or every one with commands waiting",
        "usage: mdm-console push <enrollment-id>...\n"
+       "       mdm-console push --pending\n"
        "  Sends one push to each enrollment named that has a live push token; the devices then\n"
-       "  check in. Tokens APNs calls dead (410, BadDeviceToken) are not pushed again until the\n"
-       "  device's next TokenUpdate.\n",
+       "  check in. --pending: every enrollment with a live push token and commands waiting\n"
+       "  (Pending or NotNow), chosen by one statement; run it once what kept pushes from going\n"
+       "  out is fixed. Tokens APNs calls dead (410 Unregistered, 400 BadDeviceToken) are not\n"
+       "  pushed again until the device's next TokenUpdate.\n"
+       "  A failure is named by its cause with its next step: DNS (the host of apns-url does not\n"
+       "  resolve), network (APNs unreachable: firewall, proxy), TLS (APNs' certificate not trusted:\n"
+       "  apns-ca-file, a proxy), the push certificate refused, or Apple's reason\n"
+       "  (BadCertificateEnvironment, TopicDisallowed, TooManyRequests, ...).\n"
+       "  Exit status: 0 every push went out (or found its token dead); 1 a wrong argument;\n"
+       "  3 pushes failed (the commands stay queued for the devices' next check-in).\n"
+       "  Example: mdm-console push --pending\n",
        RunPush},
       {"applesync", "the periodic run (crontab): devices from ABM/ASM, activation profile",
        "usage: mdm-console applesync [--page-size N]\n"
@@ -121,9 +131,15 @@ const std::vector<Verb>& Verbs() {
        "  Then pushes every enrollment with new commands; with commands waiting and neither a\n"
        "  contact nor a push for --pending-after (default 3600); that answered NotNow since its last\n"
        "  push; and, once a day, those silent for --wakeup-after (default 86400). One statement\n"
-       "  picks them. --no-push skips the pushes.\n"
+       "  picks them. --no-push skips the pushes. The pushes run even when the reconcile failed.\n"
        "  A PostgreSQL advisory lock keeps two hosts from running it at once.\n"
-       "  crontab: */5 * * * * mdm-console mdmcron\n",
+       "  The last line names both steps: 'mdmcron: reconcile: done, 3 command(s) queued; push:\n"
+       "  done, 2 of 2 sent', or on stderr '... push: failed: <the cause and what to do>'.\n"
+       "  Exit status: 0 both steps worked (or another host holds the lock); 1 the reconcile failed\n"
+       "  (one transaction: nothing of it was queued) or an argument is wrong; 3 the reconcile worked\n"
+       "  and only pushes failed (the commands stay queued; the next run pushes again).\n"
+       "  crontab: */5 * * * * mdm-console mdmcron\n"
+       "  Example: mdm-console mdmcron --no-push\n",
        RunMdmcron},
       {"signing-cert", "sign enrollment profiles with your own certificate",
        "usage: mdm-console signing-cert import FILE.pem [--key KEY.pem]\n"
@@ -144,7 +160,8 @@ const std::vector<Verb>& Verbs() {
        "  list: every device with serial, name, model, OS, enrollment status, last contact and the\n"
        "  number of commands waiting; --abm lists the devices from ABM/ASM instead, whether they\n"
        "  enrolled, and their profile status. show: identifiers, inventory, enrollments (device and user\n"
-       "  channels), the queue and recent results, installed profiles, apps and certificates.\n"
+       "  channels), the queue and recent results (with the ErrorChain of failed ones; mdm-console\n"
+       "  command show <uuid> has the whole answer), installed profiles, apps and certificates.\n"
        "  remove: the device and its user channels are no longer managed; at its next contact it\n"
        "  gets 403 (ErrorUnrecognizedDevice) and unenrolls. Pending commands are canceled.\n"
        "  enroll-profile: a signed enrollment profile (SCEP identity by default: its one-time challenge\n"
@@ -155,19 +172,36 @@ const std::vector<Verb>& Verbs() {
        "  <id> is the device's UDID (or EnrollmentID for User Enrollment).\n"
        "  Example: mdm-console device enroll-link --name 'Front desk iPad' --expires 2d\n",
        RunDevice},
-      {"command", "queue an MDM command for one or more enrollments",
-       "usage: mdm-console command send <enrollment-id>... <RequestType> [key=value ...]\n"
-       "       mdm-console command send <enrollment-id>... --plist FILE [--force]\n"
-       "  Queues one command for every enrollment named, in one transaction, and prints its\n"
+      {"command", "queue MDM commands and read their answers: send, show, list, types",
+       "usage: mdm-console command send <enrollment-id>... <RequestType> [key=value ...] [--priority N] [--no-push]\n"
+       "       mdm-console command send <enrollment-id>... --plist FILE [--force] [--priority N] [--no-push]\n"
+       "       mdm-console command show <CommandUUID> [--json]\n"
+       "       mdm-console command list <enrollment-id> [--status STATUS] [--limit N] [--offset N] [--json]\n"
+       "       mdm-console command types\n"
+       "  send: queues one command for every enrollment named, in one transaction, and prints its\n"
        "  CommandUUID. The command is checked against Apple's schema first: RequestType known,\n"
-       "  required keys present, value types right, channel allowed.\n"
+       "  required keys present, value types right, channel allowed. The first argument that is one of\n"
+       "  Apple's request types ends the enrollment IDs; a word that is neither (Lock) is refused with\n"
+       "  the nearest types (DeviceLock).\n"
        "  key=value is typed by the schema: numbers, true/false, data as base64 or @FILE, dates as\n"
        "  2026-01-02T03:04:05Z, arrays as a comma list (Queries=DeviceName,OSVersion).\n"
        "  --plist FILE   the Command dictionary (RequestType and its keys) as a plist file\n"
        "  --force        queue it even when the schema check fails (with --plist)\n"
        "  --priority N   higher first (-100..100, default 0); equal priorities go first in, first out\n"
        "  --no-push      do not wake the devices now (they get it at their next check-in)\n"
-       "  Example: mdm-console command send 0000-UDID DeviceLock Message='Call IT'\n",
+       "  show: the request (RequestType and its keys), its source and when it was queued; per\n"
+       "  enrollment its status, how often and when it was sent, when it was answered, the answer's\n"
+       "  payload and its ErrorChain (ErrorDomain ErrorCode: LocalizedDescription (USEnglishDescription)).\n"
+       "  Long data is shortened and arrays show their first 20 items; --json prints all of it.\n"
+       "  list: an enrollment's commands, newest first, a page at a time: queued, CommandUUID,\n"
+       "  RequestType, status, answered, and the first ErrorChain entry of a failure.\n"
+       "  --status S     only Pending, NotNow, Acknowledged, Error, CommandFormatError, Expired or Canceled\n"
+       "  --limit N      commands per page (1..10000, default 50)\n"
+       "  --offset N     skip the N newest (the next page of 50: --offset 50)\n"
+       "  types: Apple's request types, one per line, with the channels that take them (device, user)\n"
+       "  and their required keys.\n"
+       "  Example: mdm-console command send 0000-UDID DeviceLock Message='Call IT'\n"
+       "  Example: mdm-console command list 0000-UDID --status Error --limit 20\n",
        RunCommandSend},
       {"group", "groups of devices (a tree) that profiles, apps and declarations are assigned to",
        "usage: mdm-console group create NAME [--parent PARENT]\n"

@@ -11,6 +11,10 @@
 #include "store/enrollment_store.h"
 
 namespace mdm::cli {
+
+// "ErrorDomain ErrorCode: LocalizedDescription (USEnglishDescription)" (verbs_command.cpp).
+std::string ErrorChainEntryText(const rapidjson::Value& entry);
+
 namespace {
 
 std::string Str(const rapidjson::Value& obj, const char* key) {
@@ -91,9 +95,15 @@ int Show(Context& ctx, const std::string& id, bool json) {
     std::printf("  %s  %-28s %-8s sent %s time(s)\n", Str(q, "command_uuid").c_str(), Str(q, "request_type").c_str(),
                 Str(q, "status").c_str(), Str(q, "sent_count").c_str());
   Section("Recent results", d["recent_results"]);
-  for (const auto& q : d["recent_results"].GetArray())
+  for (const auto& q : d["recent_results"].GetArray()) {
     std::printf("  %s  %-28s %-18s %s\n", Str(q, "command_uuid").c_str(), Str(q, "request_type").c_str(),
                 Str(q, "status").c_str(), When(q, "result_at").c_str());
+    // What went wrong, as the device said it (command show <uuid> has the whole answer).
+    auto chain = q.FindMember("error_chain");
+    if (chain != q.MemberEnd() && chain->value.IsArray())
+      for (const auto& entry : chain->value.GetArray())
+        std::printf("      %s\n", ErrorChainEntryText(entry).c_str());
+  }
   Section("Profiles", d["profiles"]);
   for (const auto& p : d["profiles"].GetArray())
     std::printf("  %-48s %s\n", Str(p, "identifier").c_str(), Str(p, "display_name").c_str());

@@ -1,4 +1,5 @@
-// Pushes: `push` for chosen enrollments, `mdmcron` for the ones the policy says are due.
+// Pushes: `push` for chosen enrollments or every one with commands waiting, `mdmcron` for the
+// ones the policy says are due.
 #include <cstdio>
 
 #include "console.h"
@@ -11,31 +12,66 @@ namespace {
 // Serialises mdmcron runs across hosts ("mdm-cron").
 constexpr long long kCronLock = 0x6d646d2d63726f6eLL;
 
-int Report(const Result<push::PushSummary>& s, const char* what) {
-  if (!s.ok()) return Fail(s.status().message());
-  std::printf("%s: %zu selected, %zu sent, %zu token(s) dead, %zu failed (at most %d in flight)%s%s\n", what,
-              s->selected, s->sent, s->dead, s->failed, s->max_in_flight,
-              s->first_error.empty() ? "" : "; first failure: ", s->first_error.c_str());
-  if (s->certificate_refused) return Fail(s->message);
-  return 0;
+// The exit status when pushes failed (the commands stay queued); 1 stays for wrong input and for
+// a failed reconcile, so cron and monitoring can tell them apart.
+constexpr int kExitPushFailed = 3;
+
+std::string Counts(const push::PushSummary& s) {
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "%zu selected, %zu sent, %zu token(s) dead, %zu failed (at most %d in flight)",
+                s.selected, s.sent, s.dead, s.failed, s.max_in_flight);
+  std::string out = buf;
+  if (s.dead)
+    out += "; a dead token (410 Unregistered, 400 BadDeviceToken) is not pushed again until its device sends a "
+           "new one (TokenUpdate)";
+  return out;
 }
 
 }  // namespace
 
 int PushAfterEnqueue(Context& ctx, const std::vector<std::string>& enrollment_ids) {
   auto s = push::PushEnrollments(ctx.db().connection(), enrollment_ids);
+  // Queued all the same: the devices get it at their next check-in. Exit 0 either way.
+  const char* later = "the command stays queued: the devices get it at their next check-in, and "
+                      "mdm-console push --pending wakes them once this is fixed";
   if (!s.ok()) {
-    std::fprintf(stderr, "not pushed: %s\n", s.status().message().c_str());
-    return 0;  // queued all the same: the devices get it at their next check-in
+    std::fprintf(stderr, "warning: not pushed: %s; %s\n", s.status().message().c_str(), later);
+    return 0;
   }
   std::fprintf(stderr, "pushed %zu of %zu\n", s->sent, s->selected);
-  if (s->certificate_refused) std::fprintf(stderr, "warning: %s\n", s->message.c_str());
+  if (!s->message.empty())
+    std::fprintf(stderr, "warning: %zu not pushed: %s; %s\n", s->failed, s->message.c_str(), later);
   return 0;
 }
 
 int RunPush(Context& ctx) {
-  if (ctx.args().empty()) return Fail("name the enrollment IDs to wake (see mdm-console device list)");
-  return Report(push::PushEnrollments(ctx.db().connection(), ctx.args()), "push");
+  bool pending = false;
+  std::vector<std::string> ids;
+  for (const auto& a : ctx.args()) {
+    if (a == "--pending")
+      pending = true;
+    else if (a.rfind("--", 0) == 0)
+      return Fail("unknown option " + a + "; see mdm-console push --help");
+    else
+      ids.push_back(a);
+  }
+  if (pending && !ids.empty()) return Fail("give the enrollment IDs to wake or --pending, not both");
+  if (!pending && ids.empty())
+    return Fail("name the enrollment IDs to wake, or --pending for every enrollment with commands waiting "
+                "(see mdm-console device list)");
+  pqxx::connection& conn = ctx.db().connection();
+  auto s = pending ? push::PushPending(conn) : push::PushEnrollments(conn, ids);
+  if (!s.ok()) {
+    std::fprintf(stderr, "mdm-console: %s\n", s.status().message().c_str());
+    return kExitPushFailed;
+  }
+  std::printf("push: %s\n", Counts(*s).c_str());
+  std::fflush(stdout);
+  if (!s->message.empty()) {
+    std::fprintf(stderr, "mdm-console: %s\n", s->message.c_str());
+    return kExitPushFailed;
+  }
+  return 0;
 }
 
 int RunMdmcron(Context& ctx) {
@@ -70,17 +106,57 @@ int RunMdmcron(Context& ctx) {
     }
   }
   // The session-level lock goes with the connection when the process ends.
-  auto r = deploy::Reconcile(conn, reconcile);
-  if (!r.ok()) return Fail(r.status().message());
-  std::printf("mdmcron reconcile: %lld queued (profiles +%lld -%lld, apps +%lld -%lld, declarations %lld, "
-              "inventory %lld, DeviceConfigured %lld), %lld held back, groups +%lld -%lld by rule +%lld by serial, "
-              "%lld expired, %lld old results deleted, %d statements\n",
-              r->queued(), r->profiles_installed, r->profiles_removed, r->apps_installed, r->apps_removed,
-              r->declarations_notified, r->inventory_queued, r->device_configured, r->held, r->rule_joined,
-              r->rule_left, r->serial_joined, r->expired, r->deleted, r->statements);
-  for (const auto& h : r->held_examples) std::printf("held back: %s\n", h.c_str());
-  if (!push) return 0;
-  return Report(push::PushDue(conn, policy), "mdmcron push");
+  // Two steps, each reported: the reconcile (one transaction: all of it or nothing), then the
+  // pushes, which run even when the reconcile failed (commands queued before still need them).
+  std::string reconcile_step;
+  bool reconcile_ok = false;
+  try {
+    auto r = deploy::Reconcile(conn, reconcile);
+    if (r.ok()) {
+      reconcile_ok = true;
+      std::printf("mdmcron reconcile: %lld queued (profiles +%lld -%lld, apps +%lld -%lld, declarations %lld, "
+                  "inventory %lld, DeviceConfigured %lld), %lld held back, groups +%lld -%lld by rule +%lld by "
+                  "serial, %lld expired, %lld old results deleted, %d statements\n",
+                  r->queued(), r->profiles_installed, r->profiles_removed, r->apps_installed, r->apps_removed,
+                  r->declarations_notified, r->inventory_queued, r->device_configured, r->held, r->rule_joined,
+                  r->rule_left, r->serial_joined, r->expired, r->deleted, r->statements);
+      for (const auto& h : r->held_examples) std::printf("held back: %s\n", h.c_str());
+      reconcile_step = "done, " + std::to_string(r->queued()) + " command(s) queued";
+      if (r->held) reconcile_step += ", " + std::to_string(r->held) + " held back";
+    } else {
+      reconcile_step = "failed: " + r.status().message() + " (nothing of it was queued)";
+    }
+  } catch (const pqxx::broken_connection&) {
+    throw;
+  } catch (const std::exception& e) {
+    reconcile_step = std::string("failed: ") + e.what() + " (nothing of it was queued)";
+  }
+  std::string push_step = "skipped (--no-push)";
+  bool push_ok = true;
+  if (push) {
+    auto s = push::PushDue(conn, policy);
+    if (!s.ok()) {
+      push_ok = false;
+      push_step = "failed: " + s.status().message();
+    } else {
+      std::printf("mdmcron push: %s\n", Counts(*s).c_str());
+      push_ok = s->message.empty();
+      if (!push_ok)
+        push_step = "failed: " + s->message;
+      else if (s->selected == 0)
+        push_step = "done, nothing due";
+      else
+        push_step = "done, " + std::to_string(s->sent) + " of " + std::to_string(s->selected) + " sent";
+    }
+  }
+  const std::string line = "mdmcron: reconcile: " + reconcile_step + "; push: " + push_step;
+  std::fflush(stdout);
+  if (reconcile_ok && push_ok) {
+    std::printf("%s\n", line.c_str());
+    return 0;
+  }
+  std::fprintf(stderr, "mdm-console: %s\n", line.c_str());
+  return reconcile_ok ? kExitPushFailed : 1;
 }
 
 }  // namespace mdm::cli

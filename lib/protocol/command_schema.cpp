@@ -16,6 +16,7 @@
 #include <limits>
 #include <memory>
 #include <optional>
+#include <utility>
 
 #include "crypto/crypto.h"
 
@@ -328,6 +329,46 @@ const CommandSpec* FindCommand(std::string_view request_type) {
 }
 
 std::span<const CommandSpec> AllCommands() { return kCommands; }
+
+std::vector<std::string> NearestRequestTypes(std::string_view text) {
+  // Apple's longest request type has 31 characters: anything much longer is no near miss, and
+  // the edit distance below costs its length times theirs.
+  if (text.empty() || text.size() > 64) return {};
+  auto lower = [](std::string_view s) {
+    std::string out(s);
+    std::ranges::transform(out, out.begin(), [](unsigned char c) { return std::tolower(c); });
+    return out;
+  };
+  const std::string want = lower(text);
+  const size_t max_edits = want.size() <= 4 ? 1 : want.size() <= 8 ? 2 : 3;
+  std::vector<std::pair<size_t, std::string_view>> near;  // (edits, type)
+  std::vector<size_t> row(want.size() + 1);
+  for (const CommandSpec& spec : kCommands) {
+    const std::string name = lower(spec.request_type);
+    // Levenshtein distance, one row at a time.
+    for (size_t j = 0; j <= want.size(); ++j) row[j] = j;
+    for (size_t i = 1; i <= name.size(); ++i) {
+      size_t diagonal = row[0];
+      row[0] = i;
+      for (size_t j = 1; j <= want.size(); ++j) {
+        size_t above = row[j];
+        row[j] = std::min({above + 1, row[j - 1] + 1, diagonal + (name[i - 1] == want[j - 1] ? 0 : 1)});
+        diagonal = above;
+      }
+    }
+    const size_t edits = row[want.size()];
+    bool contains = want.size() >= 3 && name.find(want) != std::string::npos;
+    bool contained = name.size() >= 4 && want.find(name) != std::string::npos;
+    if (edits <= max_edits || contains || contained) near.emplace_back(edits, spec.request_type);
+  }
+  std::ranges::sort(near);
+  std::vector<std::string> out;
+  for (const auto& [edits, name] : near) {
+    if (out.size() == 3 || edits > near.front().first + 2) break;
+    out.emplace_back(name);
+  }
+  return out;
+}
 
 Status ValidateCommand(plist_t command, Channel channel) {
   if (!command || plist_get_node_type(command) != PLIST_DICT)

@@ -43,6 +43,13 @@ const CommandSpec* FindCommand(std::string_view request_type);
 // Sorted by request type.
 std::span<const CommandSpec> AllCommands();
 
+// The request types nearest to `text`, for a "did you mean" after an unknown one: compared
+// without regard to case, a type is near when it contains `text` (3 characters or more), is
+// contained in it, or is within a few edits (1 for up to 4 characters, 2 up to 8, else 3).
+// Best first (fewest edits, then by name), keeping only those at most 2 edits behind the best,
+// at most 3. "Lock" -> {DeviceLock}; "devicelock" -> {DeviceLock}; "Wipe" -> {}.
+std::vector<std::string> NearestRequestTypes(std::string_view text);
+
 // Checks a Command dictionary (RequestType and its keys): RequestType known and allowed on the
 // channel, required keys present (recursively), value types right (an integer passes for a
 // real), allowed values respected. Unknown keys pass: Apple adds keys over time. The message

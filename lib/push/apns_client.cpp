@@ -1,9 +1,11 @@
 #include "push/apns_client.h"
 
 #include <curl/curl.h>
+#include <openssl/ssl.h>
 #include <strings.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <ctime>
 #include <deque>
@@ -29,13 +31,52 @@ void GlobalInit() {
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
+// What the TLS handshake of a connection showed, written by OpenSSL's info callback. Shared by
+// the stream that opened the connection and the connection's SSL_CTX, which may outlive it.
+struct TlsWatch {
+  bool sent_certificate = false;  // the server asked for our (push) certificate and we sent it
+  bool handshake_done = false;    // the handshake completed, as the client saw it
+  std::string alert;              // the last TLS alert the server sent ("bad certificate"), or ""
+};
+using TlsWatchPtr = std::shared_ptr<TlsWatch>;
+
+void FreeTlsWatch(void*, void* ptr, CRYPTO_EX_DATA*, int, long, void*) { delete static_cast<TlsWatchPtr*>(ptr); }
+
+int TlsWatchIndex() {
+  static const int index = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, FreeTlsWatch);
+  return index;
+}
+
+void OnTlsInfo(const SSL* ssl, int where, int value) {
+  auto* watch = static_cast<TlsWatchPtr*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), TlsWatchIndex()));
+  if (!watch) return;
+  if ((where & SSL_CB_CONNECT_LOOP) && SSL_get_state(ssl) == TLS_ST_CW_CERT) (*watch)->sent_certificate = true;
+  if (where & SSL_CB_HANDSHAKE_DONE) (*watch)->handshake_done = true;
+  // SSL_CB_READ_ALERT and SSL_CB_WRITE_ALERT share the SSL_CB_ALERT bit: only the server's count.
+  if ((where & SSL_CB_ALERT) && (where & SSL_CB_READ) && (value & 0xff) != SSL_AD_CLOSE_NOTIFY)
+    (*watch)->alert = SSL_alert_desc_string_long(value);
+}
+
 // One push in flight: its easy handle and what comes back.
 struct Stream {
   Easy easy;
   size_t target = 0;
   std::string url, body, response, apns_id;
   char error[CURL_ERROR_SIZE] = {};
+  TlsWatchPtr tls = std::make_shared<TlsWatch>();  // when this stream opens a new connection
 };
+
+// Called by libcurl (OpenSSL backend) for each new connection: watch its handshake.
+CURLcode OnSslCtx(CURL*, void* ssl_ctx, void* user) {
+  auto* ctx = static_cast<SSL_CTX*>(ssl_ctx);
+  auto* holder = new TlsWatchPtr(static_cast<Stream*>(user)->tls);
+  if (TlsWatchIndex() < 0 || !SSL_CTX_set_ex_data(ctx, TlsWatchIndex(), holder)) {
+    delete holder;  // no watch: the classification falls back to libcurl's error alone
+    return CURLE_OK;
+  }
+  SSL_CTX_set_info_callback(ctx, OnTlsInfo);
+  return CURLE_OK;
+}
 
 size_t OnBody(char* p, size_t size, size_t n, void* ud) {
   auto* s = static_cast<Stream*>(ud);
@@ -55,33 +96,142 @@ size_t OnHeader(char* p, size_t size, size_t n, void* ud) {
   return size * n;
 }
 
-// APNs's {"reason": "BadDeviceToken"}; "" when there is no body.
-std::string Reason(const std::string& body) {
-  if (body.empty()) return "";
+// APNs' {"reason": "BadDeviceToken"} into *reason; false when the body is not such an answer
+// (then *reason says what came instead).
+bool ApnsReason(const std::string& body, std::string* reason) {
   rapidjson::Document d;
-  if (Status s = json::Parse(body, &d); !s.ok()) return "an unreadable answer (" + s.message() + ")";
-  if (d.IsObject() && d.HasMember("reason") && d["reason"].IsString())
-    return std::string(d["reason"].GetString(), d["reason"].GetStringLength());
-  return "";
+  if (body.empty()) {
+    *reason = "with no body";
+  } else if (!json::Parse(body, &d).ok()) {
+    *reason = "with a body that is not JSON";
+  } else if (d.IsObject() && d.HasMember("reason") && d["reason"].IsString()) {
+    *reason = std::string(d["reason"].GetString(), d["reason"].GetStringLength());
+    return true;
+  } else {
+    *reason = "with JSON that has no reason";
+  }
+  return false;
 }
 
 // A dropped connection: the pushes on it are retried once on a new one.
 bool ConnectionLost(CURLcode rc) {
   return rc == CURLE_HTTP2 || rc == CURLE_HTTP2_STREAM || rc == CURLE_SEND_ERROR || rc == CURLE_RECV_ERROR ||
-         rc == CURLE_GOT_NOTHING || rc == CURLE_PARTIAL_FILE || rc == CURLE_COULDNT_CONNECT;
+         rc == CURLE_GOT_NOTHING || rc == CURLE_PARTIAL_FILE;
 }
 
-// TLS trouble that no retry mends: our certificate refused, or theirs not trusted.
-bool TlsRefused(CURLcode rc, const char* error) {
-  if (rc == CURLE_SSL_CONNECT_ERROR || rc == CURLE_SSL_CERTPROBLEM || rc == CURLE_PEER_FAILED_VERIFICATION ||
-      rc == CURLE_SSL_CACERT_BADFILE)
-    return true;
-  // With TLS 1.3 a refused client certificate shows as an alert on the first read.
-  std::string_view e(error);
-  return rc == CURLE_RECV_ERROR && (e.find("alert") != std::string_view::npos);
+// A TLS alert's description that names a certificate ("bad certificate", "certificate expired",
+// "... revoked", "... unknown", "... required", "unsupported certificate", "unknown CA", "access denied").
+bool NamesCertificate(std::string_view text) {
+  std::string e(text);
+  std::transform(e.begin(), e.end(), e.begin(), [](unsigned char c) { return std::tolower(c); });
+  return e.find("certificate") != std::string::npos || e.find("unknown ca") != std::string::npos ||
+         e.find("access denied") != std::string::npos;
+}
+
+// libcurl's text for an alert that names a certificate ("OpenSSL SSL_read: ... tlsv1 alert unknown ca").
+bool AlertNamesCertificate(std::string_view error) {
+  return error.find("alert") != std::string_view::npos && NamesCertificate(error);
+}
+
+// The kind of a transfer that ended without an HTTP answer. `watch`: what the handshake showed,
+// when this transfer opened the connection.
+FailureKind TransportKind(CURLcode rc, std::string_view error, bool tls_up, const TlsWatch& watch) {
+  if (!watch.alert.empty() && NamesCertificate(watch.alert)) return FailureKind::kCertificateRefused;
+  switch (rc) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+      return FailureKind::kDns;
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_PROXY:
+      return FailureKind::kUnreachable;
+    case CURLE_OPERATION_TIMEDOUT:
+      // Before the TLS handshake completed: the connect (or a middlebox holding it) timed out.
+      return tls_up ? FailureKind::kNoAnswer : FailureKind::kUnreachable;
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+      return FailureKind::kServerUntrusted;
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CRL_BADFILE:
+      return FailureKind::kCaFileUnreadable;
+    case CURLE_SSL_CERTPROBLEM:
+      return FailureKind::kCertificateUnusable;
+    case CURLE_SSL_CONNECT_ERROR:
+      // The handshake broke off after the server asked for the push certificate and got it: a
+      // refusal, with an alert or (some servers) without one.
+      return AlertNamesCertificate(error) || (watch.sent_certificate && watch.alert.empty())
+                 ? FailureKind::kCertificateRefused
+                 : FailureKind::kTlsFailed;
+    default:
+      break;
+  }
+  // With TLS 1.3 the server judges our certificate after the client finished its handshake: a
+  // refusal shows as an alert on the first read, or as the connection reset (see the end of Send).
+  if (AlertNamesCertificate(error)) return FailureKind::kCertificateRefused;
+  if (ConnectionLost(rc)) return FailureKind::kConnectionLost;
+  return FailureKind::kOther;
+}
+
+// libcurl's text, with what the handshake showed when that is what decided the kind.
+std::string TransportDetail(FailureKind kind, const std::string& text, const TlsWatch& watch) {
+  if (kind != FailureKind::kCertificateRefused || AlertNamesCertificate(text)) return text;
+  if (!watch.alert.empty()) return "TLS alert from the server: " + watch.alert + "; " + text;
+  return "the server ended the TLS handshake once it had the push certificate: " + text;
+}
+
+// The kind of an HTTP answer other than 200, 410 and 400 BadDeviceToken.
+FailureKind AnswerKind(long status, bool from_apns, const std::string& reason) {
+  if (status == 429) return FailureKind::kThrottled;
+  if (status >= 500) return FailureKind::kUnavailable;
+  if (!from_apns) return FailureKind::kNotApns;
+  if (status == 403) {
+    if (reason == "BadCertificate") return FailureKind::kCertificateRefused;
+    if (reason == "BadCertificateEnvironment") return FailureKind::kWrongEnvironment;
+    return FailureKind::kForbidden;
+  }
+  if (reason == "TopicDisallowed" || reason == "DeviceTokenNotForTopic" || reason == "BadTopic" ||
+      reason == "MissingTopic")
+    return FailureKind::kTopic;
+  return FailureKind::kRejected;
+}
+
+// Failures of the connection itself, not of one push: nothing else can go through, so the run stops.
+bool ConnectionWide(FailureKind k) {
+  return k == FailureKind::kCaFileUnreadable || k == FailureKind::kCertificateUnusable ||
+         k == FailureKind::kServerUntrusted || k == FailureKind::kTlsFailed || k == FailureKind::kCertificateRefused;
+}
+
+bool TlsUp(CURL* c) {
+  curl_off_t us = 0;
+  return curl_easy_getinfo(c, CURLINFO_APPCONNECT_TIME_T, &us) == CURLE_OK && us > 0;
 }
 
 }  // namespace
+
+const char* FailureKindName(FailureKind kind) {
+  switch (kind) {
+    case FailureKind::kNone: return "none";
+    case FailureKind::kCaFileUnreadable: return "ca-file-unreadable";
+    case FailureKind::kCertificateUnusable: return "certificate-unusable";
+    case FailureKind::kDns: return "dns";
+    case FailureKind::kUnreachable: return "unreachable";
+    case FailureKind::kServerUntrusted: return "server-untrusted";
+    case FailureKind::kTlsFailed: return "tls-failed";
+    case FailureKind::kCertificateRefused: return "certificate-refused";
+    case FailureKind::kWrongEnvironment: return "wrong-environment";
+    case FailureKind::kForbidden: return "forbidden";
+    case FailureKind::kTopic: return "topic";
+    case FailureKind::kNotApns: return "not-apns";
+    case FailureKind::kRejected: return "rejected";
+    case FailureKind::kThrottled: return "throttled";
+    case FailureKind::kUnavailable: return "unavailable";
+    case FailureKind::kConnectionLost: return "connection-lost";
+    case FailureKind::kNoAnswer: return "no-answer";
+    case FailureKind::kOther: return "other";
+  }
+  return "other";
+}
 
 struct ApnsClient::Impl {
   ApnsOptions opt;
@@ -119,6 +269,8 @@ struct ApnsClient::Impl {
     curl_easy_setopt(c, CURLOPT_HEADERDATA, &s);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, s.error);
     curl_easy_setopt(c, CURLOPT_PRIVATE, &s);
+    curl_easy_setopt(c, CURLOPT_SSL_CTX_FUNCTION, OnSslCtx);  // CURLE_NOT_BUILT_IN without OpenSSL: fine
+    curl_easy_setopt(c, CURLOPT_SSL_CTX_DATA, &s);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 30000L);
   }
@@ -161,8 +313,18 @@ std::vector<PushResult> ApnsClient::Send(const std::vector<Target>& targets) {
   }
   std::vector<std::pair<Clock::time_point, size_t>> delayed;  // retries waiting out their backoff
   std::vector<std::unique_ptr<Stream>> streams;                 // in flight
-  bool stop = false;
+  bool stop = false;            // a failure of the connection itself: nothing more is started
+  FailureKind stop_kind = FailureKind::kNone;
   std::string stop_reason;
+  bool answered = false;        // some push of this run got an HTTP answer: APNs was reached
+  bool certificate_taken = false;  // a handshake of this run completed after the server took our certificate
+  auto stop_with = [&](FailureKind kind, const std::string& reason) {
+    if (!stop) {
+      stop_kind = kind;
+      stop_reason = reason;
+    }
+    stop = true;
+  };
 
   auto start = [&](size_t i) {
     auto s = std::make_unique<Stream>();
@@ -211,42 +373,61 @@ std::vector<PushResult> ApnsClient::Send(const std::vector<Target>& targets) {
       long status = 0;
       curl_easy_getinfo(s->easy.get(), CURLINFO_RESPONSE_CODE, &status);
       r.status = status;
+      if (status > 0) answered = true;
+      if (s->tls->sent_certificate && s->tls->handshake_done) certificate_taken = true;
       if (rc != CURLE_OK) {
-        r.reason = s->error[0] ? s->error : curl_easy_strerror(rc);
-        if (TlsRefused(rc, s->error)) {
-          r.outcome = Outcome::kCertificateRefused;
-          if (!stop) stop_reason = r.reason;
-          stop = true;
-        } else if (ConnectionLost(rc) && transport_retries[s->target]++ == 0) {
-          ready.push_back(s->target);
-        } else {
-          r.outcome = Outcome::kFailed;
+        const std::string text = s->error[0] ? s->error : curl_easy_strerror(rc);
+        r.kind = TransportKind(rc, text, TlsUp(s->easy.get()) || s->tls->handshake_done, *s->tls);
+        r.reason = TransportDetail(r.kind, text, *s->tls);
+        r.outcome = Outcome::kFailed;
+        const bool first_try = transport_retries[s->target]++ == 0;
+        if (ConnectionWide(r.kind)) {
+          stop_with(r.kind, r.reason);
+        } else if (r.kind == FailureKind::kDns || r.kind == FailureKind::kUnreachable) {
+          // Never reached in this run: stop. Reached before (a new connection after a drop): once more.
+          if (answered && first_try)
+            ready.push_back(s->target);
+          else
+            stop_with(r.kind, r.reason);
+        } else if (r.kind == FailureKind::kConnectionLost) {
+          if (first_try)
+            ready.push_back(s->target);
+          else if (!answered)  // dropped twice and nothing ever answered: it will not get better
+            stop_with(r.kind, r.reason);
         }
       } else if (status == 200) {
         r.outcome = Outcome::kSent;
+        r.kind = FailureKind::kNone;
         r.apns_id = s->apns_id;
         r.reason.clear();
       } else {
-        r.reason = Reason(s->response);
-        if (status == 410 || (status == 400 && r.reason == "BadDeviceToken")) {
+        const bool from_apns = ApnsReason(s->response, &r.reason);
+        if (status == 410 || (status == 400 && from_apns && r.reason == "BadDeviceToken")) {
           r.outcome = Outcome::kTokenDead;
-        } else if (status == 403) {
-          r.outcome = Outcome::kCertificateRefused;
-          if (!stop) stop_reason = r.reason;
-          stop = true;
-        } else if ((status == 429 || status >= 500) && r.attempts < im.opt.max_attempts) {
-          backoff(s->target);
+          r.kind = FailureKind::kNone;
         } else {
           r.outcome = Outcome::kFailed;
+          r.kind = AnswerKind(status, from_apns, r.reason);
+          if (status == 403) {
+            stop_with(r.kind, std::to_string(status) + " " + r.reason);
+          } else if ((status == 429 || status >= 500) && r.attempts < im.opt.max_attempts) {
+            backoff(s->target);
+          }
         }
       }
       im.idle.push_back(std::move(s->easy));
     }
     if (stop) {
       // Nothing more is sent; what waits is reported with the reason.
-      for (size_t i : ready) results[i] = {targets[i].enrollment_id, Outcome::kCertificateRefused, 0, "", stop_reason, results[i].attempts};
-      for (auto& [when, i] : delayed)
-        results[i] = {targets[i].enrollment_id, Outcome::kCertificateRefused, 0, "", stop_reason, results[i].attempts};
+      auto not_sent = [&](size_t i) {
+        PushResult& r = results[i];
+        r.outcome = Outcome::kFailed;
+        r.kind = stop_kind;
+        r.status = 0;
+        r.reason = stop_reason;
+      };
+      for (size_t i : ready) not_sent(i);
+      for (auto& entry : delayed) not_sent(entry.second);
       ready.clear();
       delayed.clear();
     }
@@ -258,6 +439,22 @@ std::vector<PushResult> ApnsClient::Send(const std::vector<Target>& targets) {
           std::chrono::duration_cast<std::chrono::milliseconds>(next - Clock::now()).count(), 0, 100));
     }
     if (!streams.empty() || !delayed.empty()) curl_multi_poll(im.multi.get(), nullptr, 0, timeout_ms, nullptr);
+  }
+  // TLS 1.3: the server judges our certificate after the client's side of the handshake is done,
+  // and refuses it by closing the connection (or leaving it silent) before any answer. So when
+  // the server took the certificate, completed the handshake and then answered nothing at all,
+  // the pushes lost with the connection were refused for the certificate.
+  if (!answered && certificate_taken) {
+    for (auto& r : results) {
+      if (r.outcome != Outcome::kFailed) continue;
+      if (r.kind == FailureKind::kConnectionLost)
+        r.reason = "the connection closed right after the TLS handshake, before any answer: " + r.reason;
+      else if (r.kind == FailureKind::kNoAnswer)
+        r.reason = "no answer on the connection after the TLS handshake: " + r.reason;
+      else
+        continue;
+      r.kind = FailureKind::kCertificateRefused;
+    }
   }
   return results;
 }

@@ -16,15 +16,45 @@ struct Target {
 };
 
 enum class Outcome {
-  kSent,                // 200
-  kTokenDead,           // 410 Unregistered, 400 BadDeviceToken: push no more until a TokenUpdate
-  kFailed,              // anything else after the retries
-  kCertificateRefused,  // APNs refused our certificate (403, or at the TLS handshake): stop
+  kSent,       // 200
+  kTokenDead,  // 410 Unregistered, 400 BadDeviceToken: push no more until a TokenUpdate
+  kFailed,     // anything else after the retries, or not tried because the run stopped: see kind
 };
+
+// Why a push failed, from what its transfer saw: libcurl's error code and text, how far the TLS
+// handshake got, APNs' status and reason. Each kind has its own sentence and next step
+// (push::DescribeFailure). Declared from the most fundamental to the least: when pushes of one
+// run fail for several reasons, the summary names the first kind in this order.
+enum class FailureKind {
+  kNone,                 // sent, or the token is dead: nothing for the operator to do
+  kCaFileUnreadable,     // apns-ca-file cannot be read (CURLE_SSL_CACERT_BADFILE)
+  kCertificateUnusable,  // the stored push certificate or key cannot be loaded (CURLE_SSL_CERTPROBLEM)
+  kDns,                  // the host of apns-url does not resolve (CURLE_COULDNT_RESOLVE_HOST)
+  kUnreachable,          // no TCP connection: refused, timed out, unreachable, a proxy in the way
+  kServerUntrusted,      // the server's TLS certificate is not trusted (CURLE_PEER_FAILED_VERIFICATION)
+  kTlsFailed,            // the TLS handshake failed, with an alert that names no certificate
+  kCertificateRefused,   // APNs refused the push certificate: a TLS alert naming it, the handshake ended
+                         // once the server had it, 403 BadCertificate, or (TLS 1.3) the connection closed
+                         // (or silent) right after a handshake that took it, with nothing answered
+  kWrongEnvironment,     // 403 BadCertificateEnvironment: apns-url is the other environment
+  kForbidden,            // another 403
+  kTopic,                // 400 TopicDisallowed, DeviceTokenNotForTopic, BadTopic, MissingTopic
+  kNotApns,              // an HTTP answer without APNs' JSON reason: apns-url is some other server
+  kRejected,             // another 4xx with APNs' reason: APNs found the request itself wrong
+  kThrottled,            // 429 TooManyRequests, still after the last attempt
+  kUnavailable,          // 5xx, still after the last attempt
+  kConnectionLost,       // the connection dropped before the answer, also on a new one
+  kNoAnswer,             // no answer before the timeout, with the TLS connection up
+  kOther,                // any other libcurl error
+};
+
+// A short stable name for a kind ("dns", "unreachable", "certificate-refused", ...), for logs.
+const char* FailureKindName(FailureKind kind);
 
 struct PushResult {
   std::string enrollment_id;
   Outcome outcome = Outcome::kFailed;
+  FailureKind kind = FailureKind::kNone;  // why, when outcome is kFailed
   long status = 0;       // the last HTTP status (0: no answer)
   std::string apns_id;
   std::string reason;    // APNs' reason, or the transport error
@@ -51,7 +81,8 @@ class ApnsClient {
   ApnsClient& operator=(const ApnsClient&) = delete;
 
   // Pushes every target and returns one result each, in the same order. One failing token never
-  // stops the others; a refused certificate stops the run (the rest: kCertificateRefused).
+  // stops the others; a failure of the connection itself (DNS, TCP, TLS, the certificate refused,
+  // a 403) stops the run: what was not answered gets kFailed with that kind and reason.
   std::vector<PushResult> Send(const std::vector<Target>& targets);
 
   // The most streams that were in flight at once, over this client's life.

@@ -1,6 +1,8 @@
 #include "service/admin_api.h"
 
+#include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <optional>
 #include <string_view>
 
@@ -60,6 +62,48 @@ std::optional<std::string_view> BearerCredentials(std::string_view auth) {
   return auth;
 }
 
+// GET /v1/devices/<enrollment-id>/commands?status=&limit=&offset=: that enrollment's commands,
+// newest first, one page (store::CommandHistoryJson).
+http::Response CommandHistory(const http::Request& req, const std::string& raw_id, pqxx::connection& conn) {
+  store::CommandHistoryQuery q;
+  if (!http::UrlDecode(raw_id, &q.enrollment_id, false) || !IsPrintableUtf8(q.enrollment_id))
+    return JsonError(400, "malformed enrollment ID: escape it as UTF-8 (%XX)");
+  // A parameter that is there must be readable: QueryParam says false for absent and malformed.
+  auto given = [&](std::string_view key) {
+    for (size_t pos = 0; pos <= req.query.size();) {
+      size_t amp = std::min(req.query.find('&', pos), req.query.size());
+      std::string_view part = std::string_view(req.query).substr(pos, amp - pos);
+      if (part.substr(0, part.find('=')) == key) return true;
+      pos = amp + 1;
+    }
+    return false;
+  };
+  auto number = [&](const char* key, long long min, long long max, long long* out) {
+    if (!given(key)) return true;
+    std::string v;
+    if (!http::QueryParam(req.query, key, &v)) return false;
+    auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), *out);
+    return ec == std::errc() && p == v.data() + v.size() && *out >= min && *out <= max;
+  };
+  if (given("status")) {
+    std::string v;
+    if (!http::QueryParam(req.query, "status", &v)) return JsonError(400, "malformed status in the query");
+    if (!v.empty()) {
+      for (const char* s : store::kQueueStatuses)
+        if (v == s) q.status = v;
+      if (!q.status)
+        return JsonError(400, "status must be one of Pending, NotNow, Acknowledged, Error, CommandFormatError, "
+                              "Expired, Canceled");
+    }
+  }
+  if (!number("limit", 1, 1000, &q.limit)) return JsonError(400, "limit must be a number from 1 to 1000");
+  if (!number("offset", 0, 1'000'000'000, &q.offset)) return JsonError(400, "offset must be a number, 0 or more");
+  pqxx::read_transaction tx(conn);
+  auto doc = store::CommandHistoryJson(tx, q);
+  if (!doc) return JsonError(404, "no enrollment " + q.enrollment_id);
+  return JsonResponse(200, *doc);
+}
+
 }  // namespace
 
 bool BearerOrApiKeyMatches(const http::Request& req, const std::string& key) {
@@ -102,6 +146,8 @@ http::Response AdminApi::Handle(const http::Request& req, const std::string& pat
     pqxx::read_transaction tx(conn);
     return JsonResponse(200, store::DeviceListJson(tx));
   }
+  if (path.rfind("/devices/", 0) == 0 && path.ends_with("/commands") && path.size() > 18 && req.method == "GET")
+    return CommandHistory(req, path.substr(9, path.size() - 18), conn);
   if (path.rfind("/devices/", 0) == 0 && req.method == "GET") {
     std::string id;
     if (!http::UrlDecode(path.substr(9), &id, false) || !IsPrintableUtf8(id))
@@ -200,7 +246,7 @@ http::Response AdminApi::PostCommand(const http::Request& req, pqxx::connection&
     auto pushed = push::PushEnrollments(conn, targets);
     w.Key("pushed");
     w.Uint64(pushed.ok() ? pushed->sent : 0);
-    if (!pushed.ok() || pushed->certificate_refused) {
+    if (!pushed.ok() || !pushed->message.empty()) {
       w.Key("push_error");
       w.String(pushed.ok() ? pushed->message.c_str() : pushed.status().message().c_str());
     }

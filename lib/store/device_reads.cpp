@@ -82,4 +82,54 @@ std::optional<std::string> CommandJson(pqxx::transaction_base& tx, const std::st
   return r[0][0].as<std::string>();
 }
 
+std::optional<std::string> CommandDetailJson(pqxx::transaction_base& tx, const std::string& command_uuid) {
+  auto r = Exec(tx, "read_command_detail",
+                "SELECT jsonb_build_object('command_uuid', c.command_uuid, 'request_type', c.request_type, "
+                "  'source', c.source, 'created_at', c.created_at, 'expires_at', c.expires_at, "
+                "  'body', translate(encode(c.body, 'base64'), E'\\n', ''), "
+                "  'enrollments', (SELECT coalesce(jsonb_agg(jsonb_build_object("
+                "      'enrollment_id', q.enrollment_id, 'status', q.status, 'priority', q.priority, "
+                "      'sent_count', q.sent_count, 'not_now_count', q.not_now_count, 'queued_at', q.created_at, "
+                "      'last_sent_at', q.last_sent_at, 'result_at', q.result_at, 'error_chain', q.error_chain, "
+                "      'result', q.result) ORDER BY q.enrollment_id), '[]'::jsonb) "
+                "    FROM command_queue q WHERE q.command_uuid = c.command_uuid))::text "
+                "FROM commands c WHERE c.command_uuid = $1",
+                command_uuid);
+  if (r.empty()) return std::nullopt;
+  return r[0][0].as<std::string>();
+}
+
+std::optional<std::string> CommandHistoryJson(pqxx::transaction_base& tx, const CommandHistoryQuery& q) {
+  // The primary key (enrollment_id, command_uuid) finds the enrollment's rows (its history, which
+  // mdmcron trims to --keep-days) and a top-N sort on seq (the order they were queued) picks the
+  // page; only the page's rows are joined to commands. One row past the page says whether
+  // another page follows.
+  auto r = Exec(tx, "read_command_history",
+                "WITH page AS ("
+                "  SELECT q.seq, q.command_uuid, q.status, q.priority, q.sent_count, q.created_at, q.last_sent_at, "
+                "    q.result_at, q.error_chain "
+                "  FROM command_queue q "
+                "  WHERE q.enrollment_id = $1 AND ($2::text IS NULL OR q.status = $2::text) "
+                "  ORDER BY q.seq DESC LIMIT $3::bigint + 1 OFFSET $4::bigint"
+                ") "
+                "SELECT jsonb_build_object('enrollment_id', e.id, 'device_id', e.device_id, 'status_filter', $2::text, "
+                "  'limit', $3::bigint, 'offset', $4::bigint, "
+                "  'more', (SELECT count(*) FROM page) > $3::bigint, "
+                "  'commands', (SELECT coalesce(jsonb_agg(jsonb_build_object("
+                "      'command_uuid', p.command_uuid, 'request_type', c.request_type, 'source', c.source, "
+                "      'status', p.status, 'priority', p.priority, 'sent_count', p.sent_count, "
+                "      'queued_at', p.created_at, 'last_sent_at', p.last_sent_at, 'result_at', p.result_at, "
+                "      'error_chain', p.error_chain) ORDER BY p.seq DESC), '[]'::jsonb) "
+                "    FROM (SELECT * FROM page ORDER BY seq DESC LIMIT $3::bigint) p "
+                "    JOIN commands c USING (command_uuid)))::text "
+                "FROM enrollments e WHERE e.id = $1",
+                q.enrollment_id, Nullable(q.status), q.limit, q.offset);
+  if (r.empty()) return std::nullopt;
+  return r[0][0].as<std::string>();
+}
+
+bool EnrollmentExists(pqxx::transaction_base& tx, const std::string& enrollment_id) {
+  return !Exec(tx, "read_enrollment_exists", "SELECT 1 FROM enrollments WHERE id = $1", enrollment_id).empty();
+}
+
 }  // namespace mdm::store

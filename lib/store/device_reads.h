@@ -20,4 +20,28 @@ std::optional<std::string> DeviceJson(pqxx::transaction_base& tx, const std::str
 //  error_chain, result}]} or nullopt.
 std::optional<std::string> CommandJson(pqxx::transaction_base& tx, const std::string& command_uuid);
 
+// What `mdm-console command show` prints: CommandJson's fields and expires_at, the command as
+// queued (body: the XML plist {CommandUUID, Command}, base64), and per enrollment also priority,
+// queued_at, last_sent_at and not_now_count. nullopt for an unknown CommandUUID.
+std::optional<std::string> CommandDetailJson(pqxx::transaction_base& tx, const std::string& command_uuid);
+
+// The statuses a command_queue row can have, as the table's CHECK lists them.
+inline constexpr const char* kQueueStatuses[] = {"Pending", "NotNow", "Acknowledged", "Error",
+                                                  "CommandFormatError", "Expired", "Canceled"};
+
+struct CommandHistoryQuery {
+  std::string enrollment_id;
+  std::optional<std::string> status;  // one of kQueueStatuses; nullopt: all
+  long long limit = 50;
+  long long offset = 0;
+};
+
+// One enrollment's commands, newest queued first, one page:
+// {enrollment_id, device_id, status_filter, limit, offset, more, commands: [{command_uuid,
+//  request_type, source, status, priority, sent_count, queued_at, last_sent_at, result_at,
+//  error_chain}]}; `more` says a next page exists. nullopt for an unknown enrollment.
+std::optional<std::string> CommandHistoryJson(pqxx::transaction_base& tx, const CommandHistoryQuery& q);
+
+bool EnrollmentExists(pqxx::transaction_base& tx, const std::string& enrollment_id);
+
 }  // namespace mdm::store

@@ -4,8 +4,11 @@
 // APNs does for MDM pushes.
 //
 //   node apns.js --port N --cert FILE --key FILE --client-ca FILE --state DIR [--max-streams N]
+//                [--tls-max 1.2|1.3]
 //
-// --port 0 picks a free port. When ready it prints exactly one line, "listening PORT", on stdout;
+// --port 0 picks a free port. --tls-max caps the TLS version (default 1.3): with 1.2 a refused
+// client certificate is a handshake alert; with 1.3 the client sees its handshake complete and
+// the connection reset after it. When ready it prints exactly one line, "listening PORT", on stdout;
 // diagnostics go to stderr. It listens on 127.0.0.1 only.
 //
 // Requests (checked in this order; the first failure is the answer):
@@ -30,6 +33,8 @@
 // to tokens not listed (each token keeps its own place in the list). Actions:
 //   200, 400 (BadDeviceToken), 403 (BadCertificate), 410 (Unregistered), 429 (TooManyRequests),
 //   500 (InternalServerError), 503 (ServiceUnavailable),
+//   "STATUS:Reason" - that error status with that reason, e.g. "403:BadCertificateEnvironment",
+//              "400:TopicDisallowed" (STATUS from 400 to 599, Reason letters only),
 //   "close"  - the connection is dropped mid-request: no answer, no GOAWAY;
 //   "goaway" - GOAWAY (debug data {"reason":"Shutdown"}) whose last stream is the one before this
 //              (or the highest already answered); this stream and any later ones are refused
@@ -64,6 +69,7 @@ const STATUS_REASONS = {
   503: 'ServiceUnavailable',
 };
 const ACTIONS = new Set(['200', ...Object.keys(STATUS_REASONS), 'close', 'goaway']);
+const STATUS_REASON_RE = /^([45][0-9][0-9]):([A-Za-z]+)$/;
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const TOKEN_RE = /^[0-9a-f]{64,}$/i;
 const INTEGER_RE = /^[0-9]+$/;
@@ -74,7 +80,7 @@ function parseArgs(argv) {
   const opts = { port: 0, maxStreams: 1000 };
   const names = {
     '--port': 'port', '--cert': 'cert', '--key': 'key', '--client-ca': 'clientCa',
-    '--state': 'state', '--max-streams': 'maxStreams',
+    '--state': 'state', '--max-streams': 'maxStreams', '--tls-max': 'tlsMax',
   };
   for (let i = 0; i < argv.length; i += 2) {
     const name = names[argv[i]];
@@ -86,6 +92,9 @@ function parseArgs(argv) {
   }
   opts.port = Number(opts.port);
   opts.maxStreams = Number(opts.maxStreams);
+  if (opts.tlsMax !== undefined && opts.tlsMax !== '1.2' && opts.tlsMax !== '1.3') {
+    throw new Error(`bad --tls-max ${opts.tlsMax}: 1.2 or 1.3`);
+  }
   return opts;
 }
 
@@ -126,7 +135,7 @@ class Behaviour {
       for (const [token, actions] of Object.entries(JSON.parse(text))) {
         if (!Array.isArray(actions) || actions.length === 0) throw new Error(`${token}: not a non-empty list`);
         const list = actions.map(String);
-        const bad = list.find((a) => !ACTIONS.has(a));
+        const bad = list.find((a) => !ACTIONS.has(a) && !STATUS_REASON_RE.test(a));
         if (bad !== undefined) throw new Error(`${token}: unknown action ${bad}`);
         this.rules.set(token.toLowerCase(), list);
       }
@@ -230,7 +239,9 @@ function main() {
         ctx.lastStreamId = Math.max(stream.id - 2, ctx.highestAnswered);
         Object.assign(push, { status: 0, reason: 'goaway' });
       } else {
-        Object.assign(push, { status: Number(entry.action), reason: STATUS_REASONS[entry.action] ?? null });
+        const custom = STATUS_REASON_RE.exec(entry.action);
+        Object.assign(push, custom ? { status: Number(custom[1]), reason: custom[2] }
+          : { status: Number(entry.action), reason: STATUS_REASONS[entry.action] ?? null });
       }
     }
     ctx.highestAnswered = Math.max(ctx.highestAnswered, stream.id);
@@ -271,6 +282,7 @@ function main() {
     ca: fs.readFileSync(opts.clientCa),
     requestCert: true,
     rejectUnauthorized: true,
+    maxVersion: `TLSv${opts.tlsMax ?? '1.3'}`,
     settings: { maxConcurrentStreams: opts.maxStreams },
   });
 

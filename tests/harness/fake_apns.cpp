@@ -4,6 +4,8 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <filesystem>
 #include <regex>
@@ -19,6 +21,8 @@ namespace mdm::test {
 namespace {
 
 const std::set<std::string> kActions = {"200", "400", "403", "410", "429", "500", "503", "close", "goaway"};
+// "403:BadCertificateEnvironment": an error status with a reason of the test's choosing.
+const std::regex kStatusReason("[45][0-9][0-9]:[A-Za-z]+");
 
 crypto::Cert Must(Result<crypto::Cert> cert, const std::string& what) {
   if (!cert.ok()) throw std::runtime_error("FakeApns: making " + what + ": " + cert.status().message());
@@ -67,7 +71,7 @@ long IntegerOr(const rapidjson::Value& line, const char* name, long fallback) {
 
 }  // namespace
 
-FakeApns::FakeApns(std::string topic) : topic_(std::move(topic)) {
+FakeApns::FakeApns(std::string topic, std::string tls_max) : topic_(std::move(topic)) {
   const std::string& root = dir_.path();
   std::filesystem::create_directories(StatePath(""));
 
@@ -88,10 +92,11 @@ FakeApns::FakeApns(std::string topic) : topic_(std::move(topic)) {
   std::tie(client_cert_pem_, client_key_pem_) = apple.IssuePem(PushCertRequest(topic_));
 
   const std::string log = root + "/apns.log";
-  node_ = Process({"node", std::string(MDM_SOURCE_DIR) + "/tests/fakes/apns.js", "--port", "0", "--cert",
-                   root + "/server.pem", "--key", root + "/server.key", "--client-ca", root + "/apple-ca.pem",
-                   "--state", StatePath("")},
-                  log);
+  std::vector<std::string> argv = {"node", std::string(MDM_SOURCE_DIR) + "/tests/fakes/apns.js", "--port", "0",
+                                   "--cert", root + "/server.pem", "--key", root + "/server.key", "--client-ca",
+                                   root + "/apple-ca.pem", "--state", StatePath("")};
+  if (!tls_max.empty()) argv.insert(argv.end(), {"--tls-max", tls_max});
+  node_ = Process(argv, log);
   // stdout and stderr share the log: look for the one line stdout carries.
   const std::regex listening("(^|\n)listening ([0-9]+)\n");
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
@@ -119,7 +124,8 @@ std::pair<std::string, std::string> FakeApns::foreign_client_identity() const {
 
 void FakeApns::SetBehaviour(const std::string& hex_token, const std::vector<std::string>& actions) {
   for (const auto& a : actions)
-    if (!kActions.contains(a)) throw std::invalid_argument("FakeApns: unknown behaviour " + a);
+    if (!kActions.contains(a) && !std::regex_match(a, kStatusReason))
+      throw std::invalid_argument("FakeApns: unknown behaviour " + a);
   if (actions.empty())
     behaviour_.erase(hex_token);
   else
@@ -132,8 +138,8 @@ void FakeApns::SetBehaviour(const std::string& hex_token, const std::vector<std:
     w.Key(token.c_str());
     w.StartArray();
     for (const auto& a : list) {
-      if (a == "close" || a == "goaway")
-        w.String(a.c_str());
+      if (!std::all_of(a.begin(), a.end(), [](unsigned char c) { return std::isdigit(c); }))
+        w.String(a.c_str());  // "close", "goaway", "403:Reason"
       else
         w.Int(std::stoi(a));
     }

@@ -26,7 +26,10 @@ class FakeApns {
   };
 
   // Makes a test "Apple" CA, a server certificate for localhost, and starts node tests/fakes/apns.js.
-  explicit FakeApns(std::string topic = "com.apple.mgmt.External.11111111-2222-3333-4444-555555555555");
+  // tls_max "1.2" caps the fake's TLS version (a refused client certificate is then an alert in
+  // the handshake); "" leaves TLS 1.3 (the client's handshake completes, then the reset).
+  explicit FakeApns(std::string topic = "com.apple.mgmt.External.11111111-2222-3333-4444-555555555555",
+                    std::string tls_max = "");
   ~FakeApns();  // stops it
   FakeApns(const FakeApns&) = delete;
   FakeApns& operator=(const FakeApns&) = delete;
@@ -41,7 +44,8 @@ class FakeApns {
 
   // Rewrites behaviour.json with `actions` for the token ("*": tokens not named otherwise); an
   // empty list removes the token's entry. Actions: "200", "400", "403", "410", "429", "500",
-  // "503", "close", "goaway"; anything else throws std::invalid_argument.
+  // "503", "close", "goaway", or "STATUS:Reason" (e.g. "403:BadCertificateEnvironment": that
+  // status, 400 to 599, with that reason, letters only); anything else throws std::invalid_argument.
   void SetBehaviour(const std::string& hex_token, const std::vector<std::string>& actions);
   std::vector<Push> Pushes() const;  // parses pushes.jsonl
   int Sessions() const;              // HTTP/2 connections accepted so far

@@ -10,6 +10,7 @@
 #include "crypto/signed_data.h"
 #include "deploy/catalog.h"
 #include "deploy/profile_file.h"
+#include "console_checks.h"
 #include "stack.h"
 #include "store/settings.h"
 
@@ -67,16 +68,10 @@ void CheckFails(const mdm::Status& s, const std::string& says) {
 
 mdm::test::CommandResult Console(const std::vector<std::string>& args) { return SharedStack().Console(args); }
 
-// A refusal as the operator sees it: exit status 1 and one line saying what is wrong.
 void CheckRefused(const std::vector<std::string>& args, const std::string& says) {
-  auto r = Console(args);
-  std::string cmd;
-  for (const auto& a : args) cmd += a + " ";
-  INFO(cmd << "\n" << r.output);
-  CHECK(r.exit_code == 1);
-  CHECK_THAT(r.output, Catch::StartsWith("mdm-console: ") && Catch::Contains(says));
-  CHECK(std::count(r.output.begin(), r.output.end(), '\n') == 1);
+  mdm::test::CheckRefused(SharedStack(), args, says);
 }
+
 
 std::string Ok(const std::vector<std::string>& args) {
   auto r = Console(args);

@@ -8,6 +8,7 @@
 
 #include "service/commands.h"
 #include "sim_device.h"
+#include "console_checks.h"
 #include "stack.h"
 
 using mdm::test::ParseCommand;
@@ -36,17 +37,9 @@ SimDevice EnrolledDevice() {
 
 std::string Queue(const std::string& enrollment_id, const std::string& request_type,
                   const std::vector<std::string>& kv = {}) {
-  std::vector<std::string> args = {"command", "send", enrollment_id, request_type};
+  std::vector<std::string> args = {enrollment_id, request_type};
   args.insert(args.end(), kv.begin(), kv.end());
-  auto r = SharedStack().Console(args);
-  INFO(r.output);
-  REQUIRE(r.exit_code == 0);
-  // stdout holds the CommandUUID alone on its line; stderr's note is mixed in.
-  std::istringstream lines(r.output);
-  for (std::string line; std::getline(lines, line);)
-    if (line.size() == 36 && line[8] == '-') return line;
-  FAIL("no CommandUUID in: " << r.output);
-  return "";
+  return mdm::test::QueueCommand(SharedStack(), args);
 }
 
 std::string Q(const std::string& sql) { return SharedStack().Query(sql); }

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -207,4 +208,50 @@ TEST_CASE("command schema: the builder refuses what it cannot type", "[command_s
   REQUIRE(lock.ok());
   CHECK(plist::GetString(lock->get(), "Message") == "a=b, c");
   CHECK(plist::GetString(lock->get(), "PIN") == "123456");
+}
+
+TEST_CASE("command schema: NearestRequestTypes suggests what was meant", "[command_schema]") {
+  using V = std::vector<std::string>;
+  // A part of the name: the shortest type holding it wins, the longer ones holding "lock" too
+  // (ActivationLockBypassCode, ClearActivationLockBypassCode) are too far behind.
+  CHECK(NearestRequestTypes("Lock") == V{"DeviceLock"});
+  CHECK(NearestRequestTypes("lock") == V{"DeviceLock"});
+  CHECK(NearestRequestTypes("Restart") == V{"RestartDevice"});
+  CHECK(NearestRequestTypes("Erase") == V{"EraseDevice"});
+  CHECK(NearestRequestTypes("Shutdown") == V{"ShutDownDevice"});
+  CHECK(NearestRequestTypes("DeviceInfo") == V{"DeviceInformation"});
+  // Case alone, and typing mistakes.
+  CHECK(NearestRequestTypes("devicelock") == V{"DeviceLock"});
+  CHECK(NearestRequestTypes("DEVICEINFORMATION") == V{"DeviceInformation"});
+  CHECK(NearestRequestTypes("DeviceLok") == V{"DeviceLock"});
+  CHECK(NearestRequestTypes("InstallProfil") == V{"InstallProfile"});
+  CHECK(NearestRequestTypes("SecurityInfos") == V{"SecurityInfo"});
+  // A known type with more around it.
+  CHECK(NearestRequestTypes("DeviceLockNow") == V{"DeviceLock"});
+  // Several near ones, best first and at most three.
+  CHECK(NearestRequestTypes("Profile") == V{"ProfileList", "RemoveProfile"});
+  auto several = NearestRequestTypes("Application");
+  CHECK(several.size() <= 3);
+  CHECK_FALSE(several.empty());
+  for (const auto& name : several) CHECK(FindCommand(name));
+  // An exact name comes back as itself.
+  CHECK(NearestRequestTypes("DeviceLock") == V{"DeviceLock"});
+  // Nothing near, nothing said.
+  CHECK(NearestRequestTypes("Wipe").empty());
+  CHECK(NearestRequestTypes("").empty());
+  CHECK(NearestRequestTypes("00008030-001A2B3C4D5E6F70").empty());
+  CHECK(NearestRequestTypes(std::string(100000, 'a')).empty());
+}
+
+TEST_CASE("command schema: every suggestion is one of Apple's request types", "[command_schema]") {
+  for (const CommandSpec& spec : AllCommands()) {
+    std::string name(spec.request_type);
+    INFO(name);
+    auto exact = NearestRequestTypes(name);
+    REQUIRE_FALSE(exact.empty());
+    CHECK(exact.front() == name);
+    // One character dropped still finds it among the suggestions.
+    auto dropped = NearestRequestTypes(name.substr(0, name.size() - 1));
+    CHECK(std::find(dropped.begin(), dropped.end(), name) != dropped.end());
+  }
 }
