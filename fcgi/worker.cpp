@@ -22,7 +22,10 @@ namespace {
 void Serve(service::App& app, int listen_fd, Slot& slot) {
   FCGX_Request fr;
   FCGX_InitRequest(&fr, listen_fd, 0);
-  store::Database db(app.config().database);
+  // A statement that waits longer than nginx waits for the answer (fastcgi_read_timeout 30 s)
+  // only keeps this worker from the next request: PostgreSQL cancels it, the client gets a 503.
+  store::Database db(app.config().database,
+                     "SET statement_timeout = " + std::to_string(app.config().statement_timeout_seconds * 1000));
   CpuBudget budget(app.config().request_cpu_seconds);
   while (FCGX_Accept_r(&fr) >= 0) {
     budget.Start();

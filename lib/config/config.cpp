@@ -69,6 +69,9 @@ Result<Config> ParseConfig(const std::string& text, const std::string& path) {
     } else if (key == "request_cpu_seconds") {
       if (!ParseUnsigned(value, 10, 3600, &n)) return bad("request_cpu_seconds must be a number of seconds from 0 (no limit) to 3600");
       c.request_cpu_seconds = static_cast<int>(n);
+    } else if (key == "statement_timeout_seconds") {
+      if (!ParseUnsigned(value, 10, 3600, &n)) return bad("statement_timeout_seconds must be a number of seconds from 0 (no limit) to 3600");
+      c.statement_timeout_seconds = static_cast<int>(n);
     } else if (key == "log_level") {
       if (!log::ParseLevel(value, &c.log_level)) return bad("log_level must be debug, info, warn or error");
     } else if (key == "admin_api_key") {

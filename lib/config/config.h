@@ -22,6 +22,10 @@ struct Config {
   // CPU seconds one request may use in a worker before that process is killed (and replaced);
   // 0: no limit. Apple's messages take milliseconds; a request that spins is an attack or a bug.
   int request_cpu_seconds = 10;
+  // A worker's SQL statement that runs longer is canceled and the client gets a 503: below
+  // nginx's fastcgi_read_timeout (30 s), so a lock held elsewhere does not hold the worker
+  // after the client is gone. 0: no limit.
+  int statement_timeout_seconds = 25;
   log::Level log_level = log::Level::kInfo;
   std::string admin_api_key;         // empty: the admin API answers 401 to everyone
   std::size_t max_body_bytes = 8 * 1024 * 1024;  // larger request bodies get 413 unread

@@ -18,6 +18,13 @@ http::Response App::Handle(const http::Request& req, store::Database& db) {
   } catch (const pqxx::broken_connection& e) {
     db.Reset();
     res = http::Response::Text(503, "the database is not reachable; try again later", e.what());
+  } catch (const pqxx::sql_error& e) {
+    // 57014 query_canceled: statement_timeout, the database did not answer in time (a lock held
+    // elsewhere, say). Anything else is ours to fix.
+    if (e.sqlstate() == "57014")
+      res = http::Response::Text(503, "the database did not answer in time; try again later", e.what());
+    else
+      res = http::Response::Text(500, "internal error", e.what());
   } catch (const std::exception& e) {
     res = http::Response::Text(500, "internal error", e.what());
   }

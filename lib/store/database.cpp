@@ -4,7 +4,8 @@
 
 namespace mdm::store {
 
-Database::Database(std::string conninfo) : conninfo_(std::move(conninfo)) {}
+Database::Database(std::string conninfo, std::string session_sql)
+    : conninfo_(std::move(conninfo)), session_sql_(std::move(session_sql)) {}
 Database::~Database() = default;
 
 pqxx::connection& Database::connection() {
@@ -13,7 +14,7 @@ pqxx::connection& Database::connection() {
     conn_ = std::make_unique<pqxx::connection>(conninfo_);
     // Our statements look rows up by key: a generic plan is right for every parameter, and
     // planning the CTEs of the hot path again on each request would double its database cost.
-    pqxx::nontransaction(*conn_).exec("SET plan_cache_mode = force_generic_plan");
+    pqxx::nontransaction(*conn_).exec("SET plan_cache_mode = force_generic_plan; " + session_sql_);
   }
   return *conn_;
 }

@@ -11,7 +11,8 @@ namespace mdm::store {
 
 class Database {
  public:
-  explicit Database(std::string conninfo);
+  // `session_sql` runs once on each new connection (settings such as statement_timeout).
+  explicit Database(std::string conninfo, std::string session_sql = {});
   ~Database();
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;
@@ -29,7 +30,7 @@ class Database {
   const std::string& conninfo() const { return conninfo_; }
 
  private:
-  std::string conninfo_;
+  std::string conninfo_, session_sql_;
   std::unique_ptr<pqxx::connection> conn_;
 };
 

@@ -27,6 +27,14 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
+// A short statement timeout, so a test can see it fire.
+const bool kConfigured = [] {
+  mdm::test::StackOptions o;
+  o.extra_config = "statement_timeout_seconds = 5\n";
+  mdm::test::ConfigureSharedStack(o);
+  return true;
+}();
+
 SimDevice EnrolledDevice() { return mdm::test::EnrolledDevice(SharedStack()); }
 
 std::set<pid_t> Workers() {
@@ -159,4 +167,23 @@ TEST_CASE("a worker that keeps dying young is started again after a growing dela
   CHECK_THAT(log, Catch::Contains("restart_in_ms=0") && Catch::Contains("restart_in_ms=100") &&
                       Catch::Contains("restart_in_ms=200"));
   CHECK(s.Get("/health").status == 200);
+}
+
+TEST_CASE("a statement that waits past statement_timeout_seconds is a 503, and the worker lives on", "[supervisor]") {
+  auto& s = SharedStack();
+  auto before = Workers();
+  auto lock = s.Connect();
+  pqxx::work tx(*lock);
+  tx.exec("LOCK TABLE groups IN ACCESS EXCLUSIVE MODE");
+  auto start = Clock::now();
+  auto r = s.Get("/v1/groups", {{"Authorization", "Bearer test-admin-key-0123456789"}});
+  double waited = std::chrono::duration<double>(Clock::now() - start).count();
+  tx.abort();
+  INFO(r.body);
+  CHECK(r.status == 503);
+  CHECK_THAT(r.body, Catch::Contains("did not answer in time"));
+  CHECK(waited > 4.5);
+  CHECK(waited < 15);
+  CHECK(Workers() == before);
+  CHECK(s.Get("/v1/groups", {{"Authorization", "Bearer test-admin-key-0123456789"}}).status == 200);
 }
