@@ -42,8 +42,9 @@ inline constexpr Limits kStoredLimits{.max_depth = 512, .max_string_bytes = size
 //   "the JSON is not valid UTF-8 at offset N"                    (also an unpaired \uDC00..\uDFFF)
 //   "the JSON starts with a byte order mark: save it as UTF-8 without one"
 //   "not valid JSON: <rapidjson's message> at offset N"           (also a raw NUL byte)
-// On failure *doc is null; look at the Status, not doc->HasParseError(). Numbers keep full
-// precision (kParseFullPrecisionFlag). Never recursive on the input's depth.
+// On failure *doc is null; look at the Status, not doc->HasParseError(). Numbers are read to
+// within an ulp (not rapidjson's full-precision path: see json.cpp). Never recursive on the
+// input's depth.
 Status Parse(std::string_view text, rapidjson::Document* doc, const Limits& limits = {});
 
 }  // namespace mdm::json

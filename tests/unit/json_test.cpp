@@ -245,3 +245,17 @@ TEST_CASE("json: admin API Authorization takes Bearer in any case, and X-API-Key
   CHECK_FALSE(BearerOrApiKeyMatches(with({{"x-api-key", ""}}), ""));
   CHECK_FALSE(BearerOrApiKeyMatches(with({}), key));
 }
+
+TEST_CASE("json: a zero with an exponent is zero, not garbage (found by json_fuzz)", "[json]") {
+  for (const char* text : {"0e53", "-0E+300", "0.000e-400", "[0e53]"}) {
+    INFO(text);
+    rapidjson::Document d;
+    REQUIRE(mdm::json::Parse(text, &d).ok());
+    const rapidjson::Value& v = d.IsArray() ? d[0] : d;
+    CHECK(v.GetDouble() == 0.0);
+  }
+  rapidjson::Document d;
+  REQUIRE(mdm::json::Parse("{\"X\": 0e53, \"Y\": 123.456e2}", &d).ok());
+  CHECK(d["X"].GetDouble() == 0.0);
+  CHECK(d["Y"].GetDouble() == Approx(12345.6));
+}
