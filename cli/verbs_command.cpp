@@ -245,11 +245,11 @@ int Show(Context& ctx) {
   std::optional<std::string> doc;
   {
     pqxx::read_transaction tx(ctx.db().connection());
-    doc = store::CommandDetailJson(tx, uuid);
+    doc = store::CommandJson(tx, uuid, /*with_body=*/true);
     // The server writes CommandUUIDs in capitals; a lower-case copy of one is the same command.
     std::string upper = uuid;
     std::ranges::transform(upper, upper.begin(), [](unsigned char c) { return std::toupper(c); });
-    if (!doc && upper != uuid) doc = store::CommandDetailJson(tx, upper);
+    if (!doc && upper != uuid) doc = store::CommandJson(tx, upper, /*with_body=*/true);
   }
   if (!doc) return Fail("no command " + Printable(uuid) + ": see mdm-console command list <enrollment-id>");
   auto parsed = ParseStored(*doc);

@@ -67,26 +67,11 @@ std::optional<std::string> DeviceJson(pqxx::transaction_base& tx, const std::str
   return r[0][0].as<std::string>();
 }
 
-std::optional<std::string> CommandJson(pqxx::transaction_base& tx, const std::string& command_uuid) {
+std::optional<std::string> CommandJson(pqxx::transaction_base& tx, const std::string& command_uuid, bool with_body) {
   auto r = Exec(tx, "read_command",
                 "SELECT jsonb_build_object('command_uuid', c.command_uuid, 'request_type', c.request_type, "
-                "  'source', c.source, 'created_at', c.created_at, "
-                "  'enrollments', (SELECT coalesce(jsonb_agg(jsonb_build_object("
-                "      'enrollment_id', q.enrollment_id, 'status', q.status, 'sent_count', q.sent_count, "
-                "      'result_at', q.result_at, 'error_chain', q.error_chain, "
-                "      'result', q.result) ORDER BY q.enrollment_id), '[]'::jsonb) "
-                "    FROM command_queue q WHERE q.command_uuid = c.command_uuid))::text "
-                "FROM commands c WHERE c.command_uuid = $1",
-                command_uuid);
-  if (r.empty()) return std::nullopt;
-  return r[0][0].as<std::string>();
-}
-
-std::optional<std::string> CommandDetailJson(pqxx::transaction_base& tx, const std::string& command_uuid) {
-  auto r = Exec(tx, "read_command_detail",
-                "SELECT jsonb_build_object('command_uuid', c.command_uuid, 'request_type', c.request_type, "
                 "  'source', c.source, 'created_at', c.created_at, 'expires_at', c.expires_at, "
-                "  'body', translate(encode(c.body, 'base64'), E'\\n', ''), "
+                "  'body', CASE WHEN $2 THEN translate(encode(c.body, 'base64'), E'\\n', '') END, "
                 "  'enrollments', (SELECT coalesce(jsonb_agg(jsonb_build_object("
                 "      'enrollment_id', q.enrollment_id, 'status', q.status, 'priority', q.priority, "
                 "      'sent_count', q.sent_count, 'not_now_count', q.not_now_count, 'queued_at', q.created_at, "
@@ -94,7 +79,7 @@ std::optional<std::string> CommandDetailJson(pqxx::transaction_base& tx, const s
                 "      'result', q.result) ORDER BY q.enrollment_id), '[]'::jsonb) "
                 "    FROM command_queue q WHERE q.command_uuid = c.command_uuid))::text "
                 "FROM commands c WHERE c.command_uuid = $1",
-                command_uuid);
+                command_uuid, with_body);
   if (r.empty()) return std::nullopt;
   return r[0][0].as<std::string>();
 }

@@ -16,14 +16,14 @@ std::string DeviceListJson(pqxx::transaction_base& tx);
 //  profiles: [...], apps: [...], certificates: [...], declarative_status: {...}} or nullopt.
 std::optional<std::string> DeviceJson(pqxx::transaction_base& tx, const std::string& device_id);
 
-// {command_uuid, request_type, created_at, enrollments: [{enrollment_id, status, result_at,
-//  error_chain, result}]} or nullopt.
-std::optional<std::string> CommandJson(pqxx::transaction_base& tx, const std::string& command_uuid);
-
-// What `mdm-console command show` prints: CommandJson's fields and expires_at, the command as
-// queued (body: the XML plist {CommandUUID, Command}, base64), and per enrollment also priority,
-// queued_at, last_sent_at and not_now_count. nullopt for an unknown CommandUUID.
-std::optional<std::string> CommandDetailJson(pqxx::transaction_base& tx, const std::string& command_uuid);
+// {command_uuid, request_type, source, created_at, expires_at, body, enrollments:
+//  [{enrollment_id, status, priority, sent_count, not_now_count, queued_at, last_sent_at,
+//  result_at, error_chain, result}]}, or nullopt for an unknown CommandUUID. body is the command
+// as queued (the XML plist {CommandUUID, Command}, base64) when `with_body` (the console's
+// command show), else null: the admin API does not hand out what a command carries (a PIN, an
+// UnlockToken).
+std::optional<std::string> CommandJson(pqxx::transaction_base& tx, const std::string& command_uuid,
+                                       bool with_body = false);
 
 // The statuses a command_queue row can have, as the table's CHECK lists them.
 inline constexpr const char* kQueueStatuses[] = {"Pending", "NotNow", "Acknowledged", "Error",

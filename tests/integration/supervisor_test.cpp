@@ -10,6 +10,7 @@
 #include <chrono>
 #include <filesystem>
 #include <iterator>
+#include <memory>
 #include <set>
 #include <thread>
 #include <vector>
@@ -72,6 +73,17 @@ pid_t WorkerWaitingForDatabase() {
   return 0;
 }
 
+// Holds an exclusive lock on the groups table, so a catalog read waits inside its worker.
+class GroupsLock {
+ public:
+  GroupsLock() : conn_(SharedStack().Connect()), tx_(*conn_) { tx_.exec("LOCK TABLE groups IN ACCESS EXCLUSIVE MODE"); }
+  void Release() { tx_.abort(); }
+
+ private:
+  std::unique_ptr<pqxx::connection> conn_;
+  pqxx::work tx_;
+};
+
 // The number of `worker_died` lines in the workers' log.
 size_t Deaths() {
   std::string log = SharedStack().WorkerLog();
@@ -122,9 +134,7 @@ TEST_CASE("the master's log names the route a dying worker was serving, never it
   auto& s = SharedStack();
   auto before = Workers();
   // Hold a lock that the catalog read waits for, so one worker stays inside GET /v1/groups.
-  auto lock = s.Connect();
-  pqxx::work tx(*lock);
-  tx.exec("LOCK TABLE groups IN ACCESS EXCLUSIVE MODE");
+  GroupsLock lock;
   mdm::test::HttpResponse answer;
   std::thread admin([&] {
     mdm::test::HttpClient client(s.tls_cert());
@@ -141,7 +151,7 @@ TEST_CASE("the master's log names the route a dying worker was serving, never it
   CHECK(s.Get("/health").status == 200);
   REQUIRE(kill(busy, SIGKILL) == 0);
   admin.join();
-  tx.abort();
+  lock.Release();
   CHECK(answer.status == 502);
   CHECK(SecondsUntilReplaced({busy}, before.size()) < 1.0);
   CHECK_THAT(s.WorkerLog(), Catch::Contains("pid=" + std::to_string(busy)) && Catch::Contains("GET /v1/groups"));
@@ -172,13 +182,11 @@ TEST_CASE("a worker that keeps dying young is started again after a growing dela
 TEST_CASE("a statement that waits past statement_timeout_seconds is a 503, and the worker lives on", "[supervisor]") {
   auto& s = SharedStack();
   auto before = Workers();
-  auto lock = s.Connect();
-  pqxx::work tx(*lock);
-  tx.exec("LOCK TABLE groups IN ACCESS EXCLUSIVE MODE");
+  GroupsLock lock;
   auto start = Clock::now();
   auto r = s.Get("/v1/groups", {{"Authorization", "Bearer test-admin-key-0123456789"}});
   double waited = std::chrono::duration<double>(Clock::now() - start).count();
-  tx.abort();
+  lock.Release();
   INFO(r.body);
   CHECK(r.status == 503);
   CHECK_THAT(r.body, Catch::Contains("did not answer in time"));
