@@ -18,13 +18,25 @@ http::Response App::Handle(const http::Request& req, store::Database& db) {
   } catch (const pqxx::broken_connection& e) {
     db.Reset();
     res = http::Response::Text(503, "the database is not reachable; try again later", e.what());
+  } catch (const pqxx::in_doubt_error& e) {
+    // The connection went away during COMMIT: the device sends the same request again, and the
+    // queue takes a report it already has as a no-op.
+    db.Reset();
+    res = http::Response::Text(503, "the database connection was lost; try again later", e.what());
   } catch (const pqxx::sql_error& e) {
-    // 57014 query_canceled: statement_timeout, the database did not answer in time (a lock held
-    // elsewhere, say). Anything else is ours to fix.
-    if (e.sqlstate() == "57014")
+    const std::string& state = e.sqlstate();
+    if (state == "57014") {
+      // query_canceled: statement_timeout, the database did not answer in time (a lock held
+      // elsewhere, say).
       res = http::Response::Text(503, "the database did not answer in time; try again later", e.what());
-    else
+    } else if (state.rfind("08", 0) == 0 || state.rfind("57P", 0) == 0) {
+      // Connection exceptions and operator intervention (a restart or shutdown of PostgreSQL):
+      // the next request connects again. Never a 4xx, which a device could take as a refusal.
+      db.Reset();
+      res = http::Response::Text(503, "the database is restarting or not reachable; try again later", e.what());
+    } else {
       res = http::Response::Text(500, "internal error", e.what());
+    }
   } catch (const std::exception& e) {
     res = http::Response::Text(500, "internal error", e.what());
   }

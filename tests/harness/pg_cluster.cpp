@@ -61,9 +61,10 @@ void PgCluster::Start() {
   running_ = true;
 }
 
-void PgCluster::Stop() {
+void PgCluster::Stop(const std::string& mode) {
   if (!running_) return;
-  Run({bindir_ + "/pg_ctl", "-D", data_, "-m", "fast", "-w", "stop"}, kUser);
+  auto r = Run({bindir_ + "/pg_ctl", "-D", data_, "-m", mode, "-w", "stop"}, kUser);
+  if (r.exit_code != 0) throw std::runtime_error("pg_ctl stop -m " + mode + " failed:\n" + r.output);
   running_ = false;
 }
 

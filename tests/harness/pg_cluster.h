@@ -15,7 +15,10 @@ class PgCluster {
   ~PgCluster();
 
   void Start();
-  void Stop();
+  // pg_ctl stop's mode: "smart", "fast" (sessions are ended, then a checkpoint) or "immediate"
+  // (no checkpoint: crash recovery at the next start).
+  void Stop(const std::string& mode = "fast");
+  bool running() const { return running_; }
   // libpq connection string for the "mdm" database.
   std::string conninfo() const;
   const std::string& bindir() const { return bindir_; }

@@ -122,6 +122,15 @@ int Process::Stop(int grace_ms) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
 }
 
+int Process::Kill(int sig) {
+  if (pid_ <= 0) return 0;
+  kill(pid_, sig);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+}
+
 TempDir::TempDir() {
   // scripts/test points MDM_TEST_TMP at a folder of its own, so it can stop whatever a crashed
   // test left running there.

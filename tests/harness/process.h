@@ -34,6 +34,8 @@ class Process {
   bool running();
   // SIGTERM, then SIGKILL after `grace_ms`; returns the exit status (or -signal).
   int Stop(int grace_ms = 5000);
+  // Sends `sig` at once (SIGKILL: no chance to clean up) and reaps the process.
+  int Kill(int sig);
 
  private:
   pid_t pid_ = -1;

@@ -2,6 +2,7 @@
 
 #include "store/settings.h"
 
+#include <signal.h>
 #include <sys/stat.h>
 
 #include <chrono>
@@ -89,6 +90,10 @@ Stack::~Stack() {
 }
 
 void Stack::StartWorkers() {
+  // A master killed with -9 leaves its socket file behind; the new one would replace it, but
+  // the wait below must not take the old file for the new socket.
+  std::error_code ec;
+  fs::remove(socket_, ec);
   workers_ = Process({MDM_FCGI_BIN, "--config", config_path_}, dir_.path() + "/mdm-fcgi.log");
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   while (!fs::exists(socket_)) {
@@ -99,6 +104,23 @@ void Stack::StartWorkers() {
 }
 
 void Stack::StopWorkers() { workers_.Stop(); }
+
+void Stack::KillWorkers() {
+  std::vector<pid_t> children = WorkerPids();
+  workers_.Kill(SIGKILL);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  for (pid_t p : children) {
+    // Gone, or a zombie waiting for whoever inherited it: either way it serves nothing.
+    while (true) {
+      std::string stat = ReadFile("/proc/" + std::to_string(p) + "/stat");
+      auto close = stat.rfind(')');
+      if (stat.empty() || close == std::string::npos || stat.compare(close + 2, 1, "Z") == 0) break;
+      if (std::chrono::steady_clock::now() > deadline)
+        throw std::runtime_error("mdm-fcgi worker " + std::to_string(p) + " outlived its master");
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+}
 
 std::vector<pid_t> Stack::WorkerPids() const {
   std::vector<pid_t> out;

@@ -52,6 +52,9 @@ class Stack {
 
   void StartWorkers();
   void StopWorkers();
+  // kill -9 of the mdm-fcgi master: its workers die with it (PR_SET_PDEATHSIG), requests in
+  // flight are cut off. Returns once every one of those processes is gone.
+  void KillWorkers();
   // The mdm-fcgi master's pid, and its worker processes' pids (from /proc).
   pid_t master_pid() const { return workers_.pid(); }
   std::vector<pid_t> WorkerPids() const;
