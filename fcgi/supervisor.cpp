@@ -13,6 +13,7 @@
 
 #include "core/log.h"
 #include "scoreboard.h"
+#include "service/rate_limiter.h"
 #include "worker.h"
 
 namespace mdm::fcgi {
@@ -38,7 +39,7 @@ class Supervisor {
  public:
   Supervisor(const Config& config, int listen_fd)
       : config_(config), fd_(listen_fd), board_(config.workers * config.threads),
-        workers_(static_cast<size_t>(config.workers)) {}
+        limiter_(config.device_requests_per_minute), workers_(static_cast<size_t>(config.workers)) {}
 
   int Run() {
     sigset_t waited;
@@ -74,7 +75,7 @@ class Supervisor {
     if (pid == 0) {
       int first = static_cast<int>(i) * config_.threads;
       for (int s = 0; s < config_.threads; ++s) Scoreboard::End(board_.at(first + s));
-      int status = RunWorker(config_, fd_, board_, first, master);
+      int status = RunWorker(config_, fd_, board_, first, master, limiter_);
       _exit(status);
     }
     w.pid = pid;
@@ -170,6 +171,8 @@ class Supervisor {
   const Config& config_;
   int fd_;
   Scoreboard board_;
+  // Mapped here, before the workers fork, so that all of them spend one budget per device.
+  service::DeviceRateLimiter limiter_;
   std::vector<WorkerState> workers_;
 };
 

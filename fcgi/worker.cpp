@@ -60,7 +60,8 @@ void Serve(service::App& app, int listen_fd, Slot& slot) {
 
 }  // namespace
 
-int RunWorker(const Config& config, int listen_fd, Scoreboard& board, int first_slot, pid_t master) {
+int RunWorker(const Config& config, int listen_fd, Scoreboard& board, int first_slot, pid_t master,
+              service::DeviceRateLimiter& limiter) {
   // The master blocked its signals to wait for them; a worker takes the defaults back, so
   // SIGTERM ends it and SIGXCPU (the CPU budget) kills it.
   sigset_t all;
@@ -75,7 +76,7 @@ int RunWorker(const Config& config, int listen_fd, Scoreboard& board, int first_
   rlimit no_core{0, 0};
   setrlimit(RLIMIT_CORE, &no_core);
 
-  service::App app(config);
+  service::App app(config, &limiter);
   std::vector<std::thread> threads;
   for (int i = 0; i < config.threads; ++i)
     threads.emplace_back(Serve, std::ref(app), listen_fd, std::ref(board.at(first_slot + i)));

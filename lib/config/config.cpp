@@ -72,6 +72,10 @@ Result<Config> ParseConfig(const std::string& text, const std::string& path) {
     } else if (key == "statement_timeout_seconds") {
       if (!ParseUnsigned(value, 10, 3600, &n)) return bad("statement_timeout_seconds must be a number of seconds from 0 (no limit) to 3600");
       c.statement_timeout_seconds = static_cast<int>(n);
+    } else if (key == "device_requests_per_minute") {
+      if (!ParseUnsigned(value, 10, 1000000, &n))
+        return bad("device_requests_per_minute must be a number of requests from 0 (no limit) to 1000000");
+      c.device_requests_per_minute = static_cast<int>(n);
     } else if (key == "log_level") {
       if (!log::ParseLevel(value, &c.log_level)) return bad("log_level must be debug, info, warn or error");
     } else if (key == "admin_api_key") {

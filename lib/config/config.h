@@ -26,6 +26,10 @@ struct Config {
   // nginx's fastcgi_read_timeout (30 s), so a lock held elsewhere does not hold the worker
   // after the client is gone. 0: no limit.
   int statement_timeout_seconds = 25;
+  // Requests one device identity may make a minute, over all workers, and as many at once after
+  // a quiet minute; more get 429. A device working through a long queue makes a few a second; one
+  // that loops makes hundreds. 0: no limit.
+  int device_requests_per_minute = 600;
   log::Level log_level = log::Level::kInfo;
   std::string admin_api_key;         // empty: the admin API answers 401 to everyone
   std::size_t max_body_bytes = 8 * 1024 * 1024;  // larger request bodies get 413 unread

@@ -31,6 +31,7 @@ http::Response ParametersService::Handle(const http::Request& req, pqxx::connect
     return service::BadRequest("", "parameters without format=<JSON template>");
   auto cert = auth_.Authenticate(req, conn);
   if (!cert.ok()) return service::BadRequest("", cert.status().message());
+  if (auto limited = auth_.Throttle(*cert)) return *limited;
   pqxx::read_transaction tx(conn);
   // The device this identity is bound to, and its parameters.
   auto rows = store::Exec(tx, "parameters_device",

@@ -120,6 +120,14 @@ Result<Report> ParseReport(std::string_view bytes) {
       return Status::Invalid("a " + *status + " report needs a CommandUUID");
     r.command_uuid = *uuid;
   }
+  // A device lists what it holds; more than any device holds is a client that loops or lies,
+  // and each item would become a row.
+  for (const char* list : {"InstalledApplicationList", "ProfileList", "CertificateList"}) {
+    plist_t items = plist::Get(r.body.get(), list);
+    if (items && plist_get_node_type(items) == PLIST_ARRAY && plist_array_get_size(items) > kMaxReportItems)
+      return Status::Invalid(std::string("the report's ") + list + " has " + std::to_string(plist_array_get_size(items)) +
+                             " items; a device reports at most " + std::to_string(kMaxReportItems));
+  }
   return r;
 }
 

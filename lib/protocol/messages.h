@@ -2,6 +2,7 @@
 // turn their identifiers into enrollment IDs. Pure functions: no I/O.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -56,6 +57,10 @@ struct Report {
   EnrollmentRef enrollment;
   plist::Owned body;
 };
+
+// Items a report's InstalledApplicationList, ProfileList or CertificateList may hold; a report
+// with more is refused (a 400).
+constexpr uint32_t kMaxReportItems = 20000;
 
 Result<Report> ParseReport(std::string_view bytes);
 

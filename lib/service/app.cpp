@@ -7,8 +7,8 @@
 
 namespace mdm::service {
 
-App::App(Config config)
-    : config_(std::move(config)), auth_(config_), checkin_(auth_), commands_(auth_), admin_(config_), parameters_(auth_) {}
+App::App(Config config, DeviceRateLimiter* limiter)
+    : config_(std::move(config)), auth_(config_, limiter), checkin_(auth_), commands_(auth_), admin_(config_), parameters_(auth_) {}
 
 http::Response App::Handle(const http::Request& req, store::Database& db) {
   auto start = std::chrono::steady_clock::now();

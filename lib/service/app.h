@@ -17,7 +17,8 @@ namespace mdm::service {
 
 class App {
  public:
-  explicit App(Config config);
+  // `limiter`: the device request budget shared by the worker processes (null: no limit).
+  explicit App(Config config, DeviceRateLimiter* limiter = nullptr);
 
   // Handles one request; never throws. Logs one line with route, enrollment, status and time.
   http::Response Handle(const http::Request& req, store::Database& db);

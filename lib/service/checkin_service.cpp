@@ -118,6 +118,7 @@ http::Response CheckinService::Handle(const http::Request& req, pqxx::connection
   // over its bytes, and the plist parser only ever sees bodies signed by our device CA.
   auto cert = auth_.Authenticate(req, conn);
   if (!cert.ok()) return BadRequest("", cert.status().message());
+  if (auto limited = auth_.Throttle(*cert)) return *limited;
   auto parsed = protocol::ParseCheckin(req.body);
   if (!parsed.ok()) return BadRequest("", parsed.status().message());
   CheckinMessage& m = parsed.value();

@@ -37,6 +37,7 @@ http::Response CommandService::Handle(const http::Request& req, pqxx::connection
   // Authenticated before parsed, as at /checkin.
   auto cert = auth_.Authenticate(req, conn);
   if (!cert.ok()) return BadRequest("", cert.status().message());
+  if (auto limited = auth_.Throttle(*cert)) return *limited;
   auto parsed = protocol::ParseReport(req.body);
   if (!parsed.ok()) return BadRequest("", parsed.status().message());
   Report& rep = parsed.value();

@@ -6,7 +6,7 @@
 
 namespace mdm::service {
 
-DeviceAuthenticator::DeviceAuthenticator(const Config& config) {
+DeviceAuthenticator::DeviceAuthenticator(const Config& config, DeviceRateLimiter* limiter) : limiter_(limiter) {
   std::istringstream words(config.client_cert_sources);
   std::string w;
   while (std::getline(words, w, ',')) {
@@ -16,6 +16,18 @@ DeviceAuthenticator::DeviceAuthenticator(const Config& config) {
     if (w == "nginx") use_nginx_ = true;
     if (w == "header") use_header_ = true;
   }
+}
+
+std::optional<http::Response> DeviceAuthenticator::Throttle(const std::string& cert_sha256) {
+  if (!limiter_) return std::nullopt;
+  int wait = limiter_->Take(cert_sha256);
+  if (wait == 0) return std::nullopt;
+  auto r = http::Response::Text(429, "too many requests from this device; try again later",
+                                "device identity " + cert_sha256.substr(0, 16) + " made more than " +
+                                    std::to_string(limiter_->per_minute()) +
+                                    " requests in a minute (device_requests_per_minute)");
+  r.headers.emplace_back("Retry-After", std::to_string(wait));
+  return r;
 }
 
 X509_STORE* DeviceAuthenticator::TrustStore(pqxx::connection& conn) {
