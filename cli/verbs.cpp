@@ -21,6 +21,7 @@ int RunGroup(Context& ctx);
 int RunProfile(Context& ctx);
 int RunApp(Context& ctx);
 int RunDeclaration(Context& ctx);
+int RunWebhook(Context& ctx);
 
 const std::vector<Verb>& Verbs() {
   static const std::vector<Verb> verbs = {
@@ -36,7 +37,7 @@ const std::vector<Verb>& Verbs() {
        "  Exit status 0 when all is well, 1 otherwise.\n"
        "  Example: mdm-console health && echo ready\n",
        RunHealth},
-      {"settings", "set or read the server's settings (api-url, apns-url, abm-url, CA files)",
+      {"settings", "set or read the server's settings (api-url, apns-url, abm-url, CA files, timeouts)",
        "usage: mdm-console settings set api-url https://HOST/api-mdm.php\n"
        "       mdm-console settings set apns-url https://api.push.apple.com\n"
        "       mdm-console settings set apns-ca-file FILE.pem\n"
@@ -48,6 +49,13 @@ const std::vector<Verb>& Verbs() {
        "       mdm-console settings set abm-url https://mdmenrollment.apple.com\n"
        "       mdm-console settings set abm-ca-file FILE.pem\n"
        "  abm-url / abm-ca-file: Apple's device enrollment API and an extra CA to trust for it.\n"
+       "       mdm-console settings set apns-timeout-seconds 30\n"
+       "       mdm-console settings set abm-timeout-seconds 120\n"
+       "  apns-timeout-seconds (default 30): how long one push may wait for APNs' answer; pushes\n"
+       "  go out together, so a silent APNs costs an mdmcron run about this long, then exit 3.\n"
+       "  abm-timeout-seconds (default 120): how long one ABM/ASM request may take; applesync\n"
+       "  stops at the first one unanswered (exit 1) and the next run continues from its cursor.\n"
+       "  Both take whole seconds from 1 to 600 and bound the connect too.\n"
        "  get prints every one of these (or the one named).\n"
        "  Example: mdm-console settings set api-url https://mdm.example.com/api-mdm.php\n",
        RunSettings},
@@ -87,8 +95,9 @@ const std::vector<Verb>& Verbs() {
        RunActivationProfile},
       {"status", "certificate and token expiry, counts, stuck commands; exit 1 if something expired",
        "usage: mdm-console status\n"
-       "  Prints api-url, the push topic and expiry, vendor certificate and ABM token expiry, device\n"
-       "  and enrollment counts and commands pending for more than a day; a WARNING line for what\n"
+       "  Prints api-url, the push topic and expiry, the expiry of the vendor certificate, ABM token,\n"
+       "  device CA and profile signing certificate, device and enrollment counts and commands\n"
+       "  pending for more than a day; a WARNING line for what\n"
        "  expires within 30 days or is missing. Exit status 1 when something has expired (for\n"
        "  monitoring), else 0.\n"
        "  Example: mdm-console status || mail -s 'MDM certificate expired' admin@example.com\n",
@@ -141,6 +150,35 @@ const std::vector<Verb>& Verbs() {
        "  crontab: */5 * * * * mdm-console mdmcron\n"
        "  Example: mdm-console mdmcron --no-push\n",
        RunMdmcron},
+      {"webhook", "send device events to other systems (MicroMDM/NanoMDM webhook format)",
+       "usage: mdm-console webhook add URL [--secret-file FILE | --secret S] [--events TOPIC,...]\n"
+       "       mdm-console webhook list | remove ID|URL | test ID|URL\n"
+       "       mdm-console webhook deliver [--follow] [--concurrency N] [--timeout S] [--give-up-hours H]\n"
+       "       mdm-console webhook failures [ID|URL] [--limit N] | retry [ID|URL]\n"
+       "  Each event is posted as JSON in MicroMDM's webhook format, so tools written for MicroMDM\n"
+       "  and NanoMDM work unchanged: topic, event_id, created_at, and checkin_event (mdm.Authenticate,\n"
+       "  mdm.TokenUpdate with token_update_tally 1 for a new enrollment, mdm.CheckOut,\n"
+       "  mdm.SetBootstrapToken, mdm.GetBootstrapToken, mdm.DeclarativeManagement) or\n"
+       "  acknowledge_event (mdm.Connect: a command answered Acknowledged, Error, NotNow or\n"
+       "  CommandFormatError) with udid, status, command_uuid, url_params and raw_payload (the\n"
+       "  device's plist, base64); ours: mdm.DeviceRemoved (device_event) and abm.DeviceChanged\n"
+       "  (abm_event, from applesync). With a secret (16 characters or more; a file keeps it out of\n"
+       "  the process list) each body is signed: X-Hmac-Signature, base64 of its HMAC-SHA256.\n"
+       "  A device's request never waits for a receiver: the event is filed with the change, and\n"
+       "  deliver posts what is due, one device's events in order, --concurrency at once (default 8),\n"
+       "  each within --timeout (default 10 s). A receiver must answer 2xx; a failure is tried again\n"
+       "  after 1, 2, 4 ... up to 300 s; a receiver that does not answer at all is set aside until its\n"
+       "  next attempt. An event still failing --give-up-hours (default 24) after it was filed is set\n"
+       "  aside: failures lists them, retry puts them back in line. A receiver that was down gets\n"
+       "  everything when it is back. Receivers should ignore an event_id they already have: an event\n"
+       "  is posted again if the sender stops between the post and its bookkeeping.\n"
+       "  deliver runs once (crontab) or, with --follow, as a service woken by each new event; one\n"
+       "  sender works at a time over all hosts, the others exit (or, following, stand by).\n"
+       "  test posts one mdm.Test event now and prints the receiver's answer.\n"
+       "  Exit status of deliver: 0 all due events delivered (or another sender runs); 3 some failed.\n"
+       "  Example: mdm-console webhook add https://inventory.example.com/mdm --secret-file /etc/mdm/hook.key\n"
+       "  Example: mdm-console webhook add https://tickets.example.com/hook --events mdm.Connect,mdm.CheckOut\n",
+       RunWebhook},
       {"signing-cert", "sign enrollment profiles with your own certificate",
        "usage: mdm-console signing-cert import FILE.pem [--key KEY.pem]\n"
        "       mdm-console signing-cert import FILE.p12 [--password-file F]\n"

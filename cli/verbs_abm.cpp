@@ -1,6 +1,7 @@
 // applesync, and the ABM view of `device list`.
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 
 #include <rapidjson/document.h>
@@ -8,6 +9,7 @@
 #include "abm/sync.h"
 #include "console.h"
 #include "json/json.h"
+#include "store/cron_runs.h"
 #include "store/sql_util.h"
 
 namespace mdm::cli {
@@ -24,11 +26,20 @@ int RunAppleSync(Context& ctx) {
     }
   }
   bool tty = isatty(STDERR_FILENO);
+  const auto started = std::chrono::steady_clock::now();
+  // For the metrics scrape: when the run ended, how long it took, how.
+  auto record = [&](int status, const std::string& line) {
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+    store::RecordCronRun(ctx.db(), "applesync", ms.count(), status, line);
+  };
   auto report = abm::AppleSync(ctx.db().connection(), opts, [&](const abm::SyncProgress& p) {
     if (tty) std::fprintf(stderr, "\r%s: %lld devices, %d page(s)", p.phase.c_str(), p.devices, p.pages);
   });
   if (tty) std::fprintf(stderr, "\n");
-  if (!report.ok()) return Fail(report.status().message());
+  if (!report.ok()) {
+    record(1, "applesync: " + report.status().message());
+    return Fail(report.status().message());
+  }
   if (report->skipped_locked) {
     std::printf("applesync: another run holds the lock; nothing to do\n");
     return 0;
@@ -40,6 +51,8 @@ int RunAppleSync(Context& ctx) {
               report->cursor_restarted ? " (cursor expired: full fetch again)" : "",
               report->profile_defined ? "defined" : "unchanged", report->assigned, report->not_accessible,
               report->failed, report->requests);
+  record(0, "applesync " + report->org_name + ": " + report->mode + ", " + std::to_string(report->devices_seen) +
+                " device(s) stored");
   return 0;
 }
 

@@ -50,6 +50,8 @@ constexpr NamedSetting kNamed[] = {
     {"apns-ca-file", store::setting::kApnsCaFile},
     {"abm-url", store::setting::kAbmUrl},
     {"abm-ca-file", store::setting::kAbmCaFile},
+    {"apns-timeout-seconds", store::setting::kApnsTimeout},
+    {"abm-timeout-seconds", store::setting::kAbmTimeout},
 };
 
 // Checks a value for one of the plainer settings; "" when fine, else what is wrong.
@@ -61,6 +63,11 @@ std::string CheckSetting(const std::string& name, const std::string& value) {
     if (value.rfind("https://", 0) != 0 || value.size() <= 8 || value.back() == '/')
       return "apns-url must be https://HOST[:PORT] without a trailing slash (https://api.push.apple.com, or "
              "https://api.sandbox.push.apple.com)";
+  } else if (name == "apns-timeout-seconds" || name == "abm-timeout-seconds") {
+    if (!store::ParseSeconds(value, store::kMinTimeoutSeconds, store::kMaxTimeoutSeconds))
+      return name + " takes whole seconds from " + std::to_string(store::kMinTimeoutSeconds) + " to " +
+             std::to_string(store::kMaxTimeoutSeconds) + " (default " +
+             (name == "apns-timeout-seconds" ? "30" : "120") + ")";
   } else if (name == "apns-ca-file" || name == "abm-ca-file") {
     std::string bytes, error;
     if (!ReadInput(value, &bytes, &error)) return error + ": " + name + " must name a readable PEM file";
@@ -83,7 +90,9 @@ int RunSettings(Context& ctx) {
       const NamedSetting* named = nullptr;
       for (const auto& n : kNamed)
         if (a[1] == n.name && a[1] != "push-topic") named = &n;
-      if (!named) return Fail("settings set takes api-url, apns-url, apns-ca-file, abm-url or abm-ca-file");
+      if (!named)
+        return Fail("settings set takes api-url, apns-url, apns-ca-file, apns-timeout-seconds, abm-url, "
+                    "abm-ca-file or abm-timeout-seconds");
       std::string problem = CheckSetting(a[1], a[2]);
       if (!problem.empty()) return Fail(problem);
       pqxx::work tx(ctx.db().connection());
@@ -104,7 +113,8 @@ int RunSettings(Context& ctx) {
       std::printf("%s = %s\n", n.name, v ? v->c_str() : "(not set)");
     }
     if (!found)
-      return Fail("unknown setting '" + a[1] + "'; known: api-url, push-topic, apns-url, apns-ca-file, abm-url, abm-ca-file");
+      return Fail("unknown setting '" + a[1] + "'; known: api-url, push-topic, apns-url, apns-ca-file, "
+                  "apns-timeout-seconds, abm-url, abm-ca-file, abm-timeout-seconds");
     return 0;
   }
   return Fail("usage: mdm-console settings set NAME VALUE | settings get [NAME]");

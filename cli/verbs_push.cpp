@@ -1,10 +1,12 @@
 // Pushes: `push` for chosen enrollments or every one with commands waiting, `mdmcron` for the
 // ones the policy says are due.
+#include <chrono>
 #include <cstdio>
 
 #include "console.h"
 #include "deploy/reconcile.h"
 #include "push/pusher.h"
+#include "store/cron_runs.h"
 
 namespace mdm::cli {
 namespace {
@@ -106,6 +108,7 @@ int RunMdmcron(Context& ctx) {
     }
   }
   // The session-level lock goes with the connection when the process ends.
+  const auto started = std::chrono::steady_clock::now();
   // Two steps, each reported: the reconcile (one transaction: all of it or nothing), then the
   // pushes, which run even when the reconcile failed (commands queued before still need them).
   std::string reconcile_step;
@@ -150,13 +153,19 @@ int RunMdmcron(Context& ctx) {
     }
   }
   const std::string line = "mdmcron: reconcile: " + reconcile_step + "; push: " + push_step;
+  const int status = reconcile_ok && push_ok ? 0 : reconcile_ok ? kExitPushFailed : 1;
+  // For the metrics scrape: when it ended, how long it took, how.
+  store::RecordCronRun(ctx.db(), "mdmcron",
+                       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started)
+                           .count(),
+                       status, line);
   std::fflush(stdout);
-  if (reconcile_ok && push_ok) {
+  if (status == 0) {
     std::printf("%s\n", line.c_str());
     return 0;
   }
   std::fprintf(stderr, "mdm-console: %s\n", line.c_str());
-  return reconcile_ok ? kExitPushFailed : 1;
+  return status;
 }
 
 }  // namespace mdm::cli

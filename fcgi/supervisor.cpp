@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/log.h"
+#include "metrics/metrics.h"
 #include "scoreboard.h"
 #include "service/rate_limiter.h"
 #include "worker.h"
@@ -75,7 +76,7 @@ class Supervisor {
     if (pid == 0) {
       int first = static_cast<int>(i) * config_.threads;
       for (int s = 0; s < config_.threads; ++s) Scoreboard::End(board_.at(first + s));
-      int status = RunWorker(config_, fd_, board_, first, master, limiter_);
+      int status = RunWorker(config_, fd_, board_, first, master, limiter_, metrics_.get());
       _exit(status);
     }
     w.pid = pid;
@@ -96,6 +97,7 @@ class Supervisor {
       int64_t lived = now - w.started_ms;
       w.pid = 0;
       if (!restart) continue;
+      metrics_.get().WorkerDied();
       w.quick_deaths = lived < kHealthyLifeMs ? w.quick_deaths + 1 : 0;
       int64_t delay = 0;
       if (w.quick_deaths > 1) {
@@ -173,6 +175,8 @@ class Supervisor {
   Scoreboard board_;
   // Mapped here, before the workers fork, so that all of them spend one budget per device.
   service::DeviceRateLimiter limiter_;
+  // The same for the metrics' counters: every worker adds to them, a replaced one takes nothing.
+  metrics::SharedCounters metrics_;
   std::vector<WorkerState> workers_;
 };
 

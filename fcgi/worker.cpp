@@ -6,6 +6,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <string>
 #include <thread>
 #include <vector>
@@ -19,7 +20,7 @@
 namespace mdm::fcgi {
 namespace {
 
-void Serve(service::App& app, int listen_fd, Slot& slot) {
+void Serve(service::App& app, int listen_fd, Slot& slot, metrics::Counters& counters) {
   FCGX_Request fr;
   FCGX_InitRequest(&fr, listen_fd, 0);
   // A statement that waits longer than nginx waits for the answer (fastcgi_read_timeout 30 s)
@@ -29,6 +30,7 @@ void Serve(service::App& app, int listen_fd, Slot& slot) {
   CpuBudget budget(app.config().request_cpu_seconds);
   while (FCGX_Accept_r(&fr) >= 0) {
     budget.Start();
+    const auto start = std::chrono::steady_clock::now();
     http::Request req;
     http::Response res;
     ReadOutcome read = ReadRequest(fr, app.config().max_body_bytes, &req);
@@ -50,6 +52,10 @@ void Serve(service::App& app, int listen_fd, Slot& slot) {
         res = http::Response::Text(400, "request body shorter than its Content-Length");
         break;
     }
+    // App::Handle counts what it answers; what is refused before it, is counted here.
+    if (read != ReadOutcome::kOk)
+      counters.Request(metrics::RouteOf(req.path), res.status,
+                       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     WriteResponse(fr, res);
     FCGX_Finish_r(&fr);
     budget.Stop();
@@ -61,7 +67,7 @@ void Serve(service::App& app, int listen_fd, Slot& slot) {
 }  // namespace
 
 int RunWorker(const Config& config, int listen_fd, Scoreboard& board, int first_slot, pid_t master,
-              service::DeviceRateLimiter& limiter) {
+              service::DeviceRateLimiter& limiter, metrics::Counters& counters) {
   // The master blocked its signals to wait for them; a worker takes the defaults back, so
   // SIGTERM ends it and SIGXCPU (the CPU budget) kills it.
   sigset_t all;
@@ -76,10 +82,10 @@ int RunWorker(const Config& config, int listen_fd, Scoreboard& board, int first_
   rlimit no_core{0, 0};
   setrlimit(RLIMIT_CORE, &no_core);
 
-  service::App app(config, &limiter);
+  service::App app(config, &limiter, &counters);
   std::vector<std::thread> threads;
   for (int i = 0; i < config.threads; ++i)
-    threads.emplace_back(Serve, std::ref(app), listen_fd, std::ref(board.at(first_slot + i)));
+    threads.emplace_back(Serve, std::ref(app), listen_fd, std::ref(board.at(first_slot + i)), std::ref(counters));
   for (auto& t : threads) t.join();
   return 0;
 }

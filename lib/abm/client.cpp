@@ -1,19 +1,16 @@
 #include "abm/client.h"
 
 #include <curl/curl.h>
-#include <strings.h>
 
 #include <algorithm>
 #include <chrono>
-#include <optional>
 #include <ctime>
 #include <thread>
 
-#include <rapidjson/document.h>
-
+#include "abm/responses.h"
 #include "core/log.h"
 #include "crypto/crypto.h"
-#include "json/json.h"
+#include "http/message.h"
 
 namespace mdm::abm {
 namespace {
@@ -31,16 +28,9 @@ size_t OnBody(char* p, size_t size, size_t n, void* ud) {
 
 size_t OnHeader(char* p, size_t size, size_t n, void* ud) {
   std::string_view line(p, size * n);
-  auto value = [&](std::string_view name) -> std::optional<std::string> {
-    if (line.size() <= name.size() || strncasecmp(line.data(), name.data(), name.size()) != 0) return std::nullopt;
-    std::string_view v = line.substr(name.size());
-    while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
-    while (!v.empty() && (v.back() == '\r' || v.back() == '\n' || v.back() == ' ')) v.remove_suffix(1);
-    return std::string(v);
-  };
   auto* c = static_cast<Captured*>(ud);
-  if (auto v = value("x-adm-auth-session:")) c->session = *v;
-  if (auto v = value("retry-after:")) c->retry_after = *v;
+  if (auto v = http::HeaderLineValue(line, "x-adm-auth-session:")) c->session = *v;
+  if (auto v = http::HeaderLineValue(line, "retry-after:")) c->retry_after = *v;
   return size * n;
 }
 
@@ -49,6 +39,7 @@ size_t OnHeader(char* p, size_t size, size_t n, void* ud) {
 struct AbmClient::Curl {
   struct Deleter { void operator()(CURL* c) const { curl_easy_cleanup(c); } };
   std::unique_ptr<CURL, Deleter> easy{curl_easy_init()};
+  char error[CURL_ERROR_SIZE] = {};  // libcurl's words for the last failure
 };
 
 AbmClient::AbmClient(AbmConfig config) : config_(std::move(config)), curl_(std::make_unique<Curl>()) {}
@@ -79,13 +70,15 @@ Result<AbmResponse> AbmClient::Perform(const std::string& method, const std::str
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &cap);
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, OnHeader);
   curl_easy_setopt(c, CURLOPT_HEADERDATA, &cap);
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 15L);
-  curl_easy_setopt(c, CURLOPT_TIMEOUT, 120L);
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT,
+                   static_cast<long>(std::min(config_.connect_timeout_seconds, config_.timeout_seconds)));
+  curl_easy_setopt(c, CURLOPT_TIMEOUT, static_cast<long>(config_.timeout_seconds));
   curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
+  curl_->error[0] = '\0';
+  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, curl_->error);
   ++requests_;
   CURLcode rc = curl_easy_perform(c);
-  if (rc != CURLE_OK)
-    return Status::Unavailable("cannot reach " + config_.base_url + ": " + curl_easy_strerror(rc));
+  if (rc != CURLE_OK) return TransportFailure(method, path, rc);
   AbmResponse r;
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
   r.body = std::move(cap.body);
@@ -95,6 +88,26 @@ Result<AbmResponse> AbmClient::Perform(const std::string& method, const std::str
     r.body = cap.retry_after.empty() ? "" : "retry-after:" + cap.retry_after;
   }
   return r;
+}
+
+Status AbmClient::TransportFailure(const std::string& method, const std::string& path, int code) const {
+  const auto rc = static_cast<CURLcode>(code);
+  // Connected (a new connection or one kept from before) and the request on its way.
+  curl_off_t sent_us = 0;
+  const bool connected = curl_easy_getinfo(curl_->easy.get(), CURLINFO_PRETRANSFER_TIME_T, &sent_us) == CURLE_OK &&
+                         sent_us > 0;
+  const std::string request = method + " " + path;
+  const std::string seen = std::string(" (") + (curl_->error[0] ? curl_->error : curl_easy_strerror(rc)) + ")";
+  const std::string next = ": check the network, a firewall or proxy, and abm-url (mdm-console settings get abm-url); "
+                           "the next applesync continues from the last page stored";
+  if (rc == CURLE_OPERATION_TIMEDOUT && connected)
+    return Status::Unavailable("ABM/ASM at " + config_.base_url + " did not answer " + request + " within " +
+                               std::to_string(config_.timeout_seconds) + " s (abm-timeout-seconds)" + seen + next);
+  if (connected && (rc == CURLE_GOT_NOTHING || rc == CURLE_RECV_ERROR || rc == CURLE_SEND_ERROR ||
+                    rc == CURLE_PARTIAL_FILE || rc == CURLE_HTTP2 || rc == CURLE_HTTP2_STREAM))
+    return Status::Unavailable("the connection to ABM/ASM at " + config_.base_url + " was closed or reset before " +
+                               "the answer to " + request + seen + next);
+  return Status::Unavailable("cannot reach ABM/ASM at " + config_.base_url + " for " + request + seen + next);
 }
 
 Status AbmClient::NewSession() {
@@ -107,12 +120,9 @@ Status AbmClient::NewSession() {
   if (r->status != 200)
     return Status::Unauthorized("ABM/ASM refused the server token (HTTP " + std::to_string(r->status) +
                                 "): upload a fresh one with mdm-console token upload FILE.p7m");
-  rapidjson::Document d;
-  if (Status s = json::Parse(r->body, &d); !s.ok())
-    return Status::Unavailable("ABM/ASM answered /session with JSON that is refused: " + s.message());
-  if (!d.IsObject() || !d.HasMember("auth_session_token") || !d["auth_session_token"].IsString())
-    return Status::Unavailable("ABM/ASM answered /session without auth_session_token");
-  session_.assign(d["auth_session_token"].GetString(), d["auth_session_token"].GetStringLength());
+  auto token = ReadSessionToken(r->body);
+  if (!token.ok()) return token.status();
+  session_ = std::move(token).value();
   return Status::Ok();
 }
 
@@ -134,7 +144,8 @@ Result<AbmResponse> AbmClient::Call(const std::string& method, const std::string
     }
     if ((r->status == 429 || r->status == 503) && waits < config_.max_waits) {
       int seconds = 1 << std::min(waits, 5);
-      if (r->body.rfind("retry-after:", 0) == 0) seconds = std::max(0, std::atoi(r->body.c_str() + 12));
+      if (r->body.rfind("retry-after:", 0) == 0)
+        seconds = ReadRetryAfter(std::string_view(r->body).substr(12), config_.max_wait_seconds).value_or(seconds);
       seconds = std::min(seconds, config_.max_wait_seconds);
       log::Info().kv("event", "abm_wait").kv("status", static_cast<long long>(r->status))
           .kv("seconds", static_cast<long long>(seconds)).msg("ABM/ASM asked to wait");

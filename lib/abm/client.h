@@ -17,6 +17,8 @@ struct AbmConfig {
   OAuthCredentials credentials;
   int max_waits = 5;          // 429 / 503 answers waited out per request
   int max_wait_seconds = 60;  // the longest single wait
+  int timeout_seconds = 120;  // one request's whole exchange (abm-timeout-seconds)
+  int connect_timeout_seconds = 15;  // its TCP and TLS connect, within timeout_seconds
 };
 
 struct AbmResponse {
@@ -41,6 +43,8 @@ class AbmClient {
   Status NewSession();
   Result<AbmResponse> Perform(const std::string& method, const std::string& path, const std::string& json,
                               const std::string& authorization);
+  // The sentence for a request that got no HTTP answer (`code`: libcurl's CURLcode).
+  Status TransportFailure(const std::string& method, const std::string& path, int code) const;
 
   AbmConfig config_;
   struct Curl;

@@ -8,6 +8,8 @@
 #include <rapidjson/writer.h>
 
 #include "abm/client.h"
+#include "abm/responses.h"
+#include "store/event_store.h"
 #include "crypto/crypto.h"
 #include "json/json.h"
 #include "store/settings.h"
@@ -66,6 +68,7 @@ Result<AbmConfig> LoadConfig(pqxx::connection& conn, SyncReport& report) {
   c.credentials = {*key, *secret, *access, *access_secret};
   if (auto url = store::GetSetting(tx, setting::kAbmUrl)) c.base_url = *url;
   if (auto ca = store::GetSetting(tx, setting::kAbmCaFile)) c.ca_file = *ca;
+  c.timeout_seconds = store::GetTimeoutSeconds(tx, setting::kAbmTimeout, c.timeout_seconds);
   if (auto exp = store::GetSetting(tx, setting::kAbmTokenExpires)) {
     long long left = std::stoll(*exp) - static_cast<long long>(std::time(nullptr));
     if (left <= 0) return Status::Unauthorized("the ABM/ASM server token has expired: download a new one and run mdm-console token upload FILE.p7m");
@@ -78,11 +81,11 @@ Result<AbmConfig> LoadConfig(pqxx::connection& conn, SyncReport& report) {
 
 // One page of devices into dep_devices, with the cursor, in one transaction: a crash between
 // pages resumes from the last saved page. The latest op_date per serial wins.
-long long StorePage(pqxx::connection& conn, const rapidjson::Value& devices, const std::string& cursor,
+long long StorePage(pqxx::connection& conn, const std::string& devices_json, const std::string& cursor,
                     const std::string& mode, long long* deleted) {
   pqxx::work tx(conn);
-  auto r = store::Exec(
-      tx, "abm_upsert",
+  // Each device changed also files abm.DeviceChanged for the webhooks (nothing when there are none).
+  static const std::string sql =
       "WITH page AS ("
       "  SELECT DISTINCT ON (d->>'serial_number') d->>'serial_number' AS serial, d "
       "  FROM jsonb_array_elements($1::jsonb) d WHERE jsonb_typeof(d->'serial_number') = 'string' "
@@ -101,24 +104,14 @@ long long StorePage(pqxx::connection& conn, const rapidjson::Value& devices, con
       "    profile_uuid = coalesce(EXCLUDED.profile_uuid, t.profile_uuid), op_type = EXCLUDED.op_type, "
       "    op_date = EXCLUDED.op_date, deleted_at = EXCLUDED.deleted_at, updated_at = now() "
       "  WHERE t.op_date IS NULL OR EXCLUDED.op_date IS NULL OR EXCLUDED.op_date >= t.op_date "
-      "  RETURNING (t.deleted_at IS NOT NULL) AS gone"
-      ") SELECT count(*), count(*) FILTER (WHERE gone) FROM up",
-      Json(devices));
+      "  RETURNING t.*, (t.deleted_at IS NOT NULL) AS gone"
+      "), " + store::AbmDeviceEventCtes("up") + " SELECT count(*), count(*) FILTER (WHERE gone) FROM up";
+  auto r = store::Exec(tx, "abm_upsert", sql.c_str(), devices_json);
   store::SetSetting(tx, setting::kAbmCursor, cursor);
   store::SetSetting(tx, setting::kAbmCursorMode, mode);
   tx.commit();
   *deleted += r[0][1].as<long long>();
   return r[0][0].as<long long>();
-}
-
-enum class CursorError { kNone, kExhausted, kRestart };
-
-CursorError ClassifyCursorError(const AbmResponse& r) {
-  if (r.status != 400) return CursorError::kNone;
-  if (r.body.find("EXHAUSTED_CURSOR") != std::string::npos) return CursorError::kExhausted;
-  if (r.body.find("EXPIRED_CURSOR") != std::string::npos || r.body.find("INVALID_CURSOR") != std::string::npos)
-    return CursorError::kRestart;
-  return CursorError::kNone;
 }
 
 Status SyncDevices(pqxx::connection& conn, AbmClient& client, const SyncOptions& opts, SyncReport& report,
@@ -136,7 +129,7 @@ Status SyncDevices(pqxx::connection& conn, AbmClient& client, const SyncOptions&
     p.phase = mode;
     auto r = client.Call("POST", fetch ? "/server/devices" : "/devices/sync", CursorRequest(opts.page_size, cursor));
     if (!r.ok()) return r.status();
-    switch (ClassifyCursorError(*r)) {
+    switch (ClassifyCursorError(r->status, r->body)) {
       case CursorError::kExhausted:  // the full fetch is done: changes from here on
         mode = "sync";
         continue;
@@ -152,18 +145,13 @@ Status SyncDevices(pqxx::connection& conn, AbmClient& client, const SyncOptions&
     if (r->status != 200)
       return Status::Unavailable("ABM/ASM answered " + std::to_string(r->status) + " to " +
                                  (fetch ? "/server/devices" : "/devices/sync") + ": " + r->body.substr(0, 200));
-    rapidjson::Document d;
-    if (Status s = json::Parse(r->body, &d); !s.ok())
-      return Status::Unavailable("ABM/ASM sent a device page that is refused: " + s.message());
-    if (!d.IsObject() || !d.HasMember("cursor") || !d["cursor"].IsString())
-      return Status::Unavailable("ABM/ASM sent a device page without a cursor");
-    cursor.assign(d["cursor"].GetString(), d["cursor"].GetStringLength());
-    bool more = d.HasMember("more_to_follow") && d["more_to_follow"].IsBool() && d["more_to_follow"].GetBool();
+    auto page = ReadDevicePage(r->body);
+    if (!page.ok()) return page.status();
+    cursor = page->cursor;
+    const bool more = page->more_to_follow;
     // After the last page of a full fetch, the next run continues with changes.
     std::string next_mode = fetch && !more ? "sync" : mode;
-    rapidjson::Value empty(rapidjson::kArrayType);
-    const rapidjson::Value& devices = d.HasMember("devices") && d["devices"].IsArray() ? d["devices"] : empty;
-    report.devices_seen += StorePage(conn, devices, cursor, next_mode, &report.deleted);
+    report.devices_seen += StorePage(conn, page->devices_json, cursor, next_mode, &report.deleted);
     report.pages++;
     p.pages = report.pages;
     p.devices = report.devices_seen;
@@ -188,15 +176,9 @@ Status SyncProfile(pqxx::connection& conn, AbmClient& client, SyncReport& report
   if (hash != stored_hash || uuid.empty()) {
     auto r = client.Call("POST", "/profile", profile);
     if (!r.ok()) return r.status();
-    rapidjson::Document d;
-    Status parsed = json::Parse(r->body, &d);
-    if (r->status == 200 && !parsed.ok())
-      return Status::Unavailable("ABM/ASM answered the activation profile with JSON that is refused: " +
-                                 parsed.message());
-    if (r->status != 200 || !d.IsObject() || !d.HasMember("profile_uuid") || !d["profile_uuid"].IsString())
-      return Status::Invalid("ABM/ASM refused the activation profile (HTTP " + std::to_string(r->status) + "): " +
-                             r->body.substr(0, 300));
-    uuid.assign(d["profile_uuid"].GetString(), d["profile_uuid"].GetStringLength());
+    auto defined = ReadProfileUuid(r->status, r->body);
+    if (!defined.ok()) return defined.status();
+    uuid = std::move(defined).value();
     pqxx::work tx(conn);
     store::SetSetting(tx, setting::kAbmProfileUuid, uuid);
     store::SetSetting(tx, setting::kAbmProfileHash, hash);
@@ -224,13 +206,8 @@ Status SyncProfile(pqxx::connection& conn, AbmClient& client, SyncReport& report
     body.AddMember("devices", list, a);
     auto r = client.Call("PUT", "/profile/devices", Json(body));
     if (!r.ok()) return r.status();
-    rapidjson::Document d;
-    Status parsed = json::Parse(r->body, &d);
-    if (r->status == 200 && !parsed.ok())
-      return Status::Unavailable("ABM/ASM answered the profile assignment with JSON that is refused: " +
-                                 parsed.message());
-    if (r->status != 200 || !d.IsObject() || !d.HasMember("devices") || !d["devices"].IsObject())
-      return Status::Unavailable("ABM/ASM answered " + std::to_string(r->status) + " to the profile assignment");
+    auto results = ReadAssignResults(r->status, r->body);
+    if (!results.ok()) return results.status();
     // FAILED results are tried again next run; the others are final for this profile.
     pqxx::work tx(conn);
     auto counts = store::Exec(
@@ -243,7 +220,7 @@ Status SyncProfile(pqxx::connection& conn, AbmClient& client, SyncReport& report
         "  FROM res WHERE t.serial_number = res.serial RETURNING res.result) "
         "SELECT count(*) FILTER (WHERE result = 'SUCCESS'), count(*) FILTER (WHERE result = 'NOT_ACCESSIBLE'), "
         "  count(*) FILTER (WHERE result NOT IN ('SUCCESS', 'NOT_ACCESSIBLE')) FROM up",
-        Json(d["devices"]), uuid);
+        *results, uuid);
     // Serials ABM did not mention are not retried forever within this run.
     store::Exec(tx, "abm_unanswered",
                 "UPDATE dep_devices SET assign_result = 'FAILED', assigned_at = now() "
@@ -278,18 +255,21 @@ Result<SyncReport> AppleSync(pqxx::connection& conn, const SyncOptions& opts,
   if (!account.ok()) return account.status();
   if (account->status != 200)
     return Status::Unavailable("ABM/ASM answered " + std::to_string(account->status) + " to /account");
-  rapidjson::Document d;
   // Stored as text below: what does not parse (invalid UTF-8 above all) stays out of PostgreSQL.
-  if (Status s = json::Parse(account->body, &d); !s.ok())
-    return Status::Unavailable("ABM/ASM answered /account with JSON that is refused: " + s.message());
-  if (d.IsObject() && d.HasMember("org_name") && d["org_name"].IsString())
-    report.org_name.assign(d["org_name"].GetString(), d["org_name"].GetStringLength());
+  auto org_name = ReadOrgName(account->body);
+  if (!org_name.ok()) return org_name.status();
+  report.org_name = std::move(org_name).value();
   {
     pqxx::work tx(conn);
     store::SetSetting(tx, setting::kAbmAccount, account->body);
     tx.commit();
   }
-  if (Status s = SyncDevices(conn, client, opts, report, progress); !s.ok()) return s;
+  if (Status s = SyncDevices(conn, client, opts, report, progress); !s.ok()) {
+    // Each page was stored with its cursor: say how far this run got, the next one goes on from there.
+    if (s.code() != Status::Code::kUnavailable || report.pages == 0) return s;
+    return Status::Unavailable(s.message() + "; this run stored " + std::to_string(report.pages) + " page(s), " +
+                               std::to_string(report.devices_seen) + " device(s), before that");
+  }
   if (Status s = SyncProfile(conn, client, report); !s.ok()) return s;
   report.requests = client.requests();
   pqxx::nontransaction tx(conn);

@@ -1,5 +1,6 @@
 #include "certs/certs.h"
 
+#include <charconv>
 #include <ctime>
 #include <set>
 
@@ -50,7 +51,7 @@ int64_t ParseUtc(const std::string& text) {
   return static_cast<int64_t>(timegm(&tm));
 }
 
-void Expiry(StatusReport& r, const std::string& what, int64_t expires_at, int64_t now) {
+void AddExpiry(StatusReport& r, const std::string& what, int64_t expires_at, int64_t now) {
   r.lines.push_back(what + " expires " + crypto::FormatTime(expires_at));
   if (expires_at <= now) {
     r.expired = true;
@@ -272,24 +273,45 @@ Status SetActivationProfile(pqxx::connection& conn, const std::string& json) {
   return Status::Ok();
 }
 
+std::vector<Expiry> Expiries(const std::function<std::optional<std::string>(const char* setting)>& get) {
+  std::vector<Expiry> out;
+  auto seconds = [&](const char* name, const char* label, const char* what) {
+    auto text = get(name);
+    if (!text) return;
+    int64_t v = 0;
+    auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), v);
+    if (ec == std::errc() && end == text->data() + text->size()) out.push_back({label, what, v});
+  };
+  auto cert = [&](const char* name, const char* label, const char* what) {
+    auto pem = get(name);
+    if (!pem) return;
+    auto c = crypto::CertFromPem(*pem);
+    if (c.ok()) out.push_back({label, what, crypto::NotAfter(c->get())});
+  };
+  seconds(setting::kPushExpires, "apns_push", "push certificate");
+  cert(setting::kVendorCert, "vendor", "vendor certificate");
+  seconds(setting::kAbmTokenExpires, "abm_token", "ABM/ASM server token");
+  cert(setting::kDeviceCaCert, "device_ca", "device CA");
+  cert(setting::kSigningCert, "profile_signing", "profile signing certificate");
+  return out;
+}
+
 StatusReport Report(pqxx::connection& conn, int64_t now) {
   StatusReport r;
   pqxx::read_transaction tx(conn);
   auto get = [&](const char* name) { return store::GetSetting(tx, name); };
   if (auto api = get(setting::kApiUrl)) r.lines.push_back("api-url " + *api);
   else r.warnings.push_back("api-url is not set: mdm-console settings set api-url https://HOST/api-mdm.php");
-  if (auto topic = get(setting::kPushTopic); topic && get(setting::kPushExpires)) {
-    r.lines.push_back("push topic " + *topic);
-    Expiry(r, "push certificate", std::stoll(*get(setting::kPushExpires)), now);
-  } else {
-    r.warnings.push_back("no push certificate: mdm-console apns csr, then apns cert FILE");
-  }
-  if (auto vendor = get(setting::kVendorCert)) {
-    auto cert = crypto::CertFromPem(*vendor);
-    if (cert.ok()) Expiry(r, "vendor certificate", crypto::NotAfter(cert->get()), now);
-  }
-  if (auto expires = get(setting::kAbmTokenExpires)) Expiry(r, "ABM/ASM server token", std::stoll(*expires), now);
-  else r.lines.push_back("no ABM/ASM server token (only needed for Automated Device Enrollment)");
+  const std::vector<Expiry> expiries = Expiries(get);
+  auto has = [&](std::string_view name) {
+    for (const auto& e : expiries)
+      if (name == e.name) return true;
+    return false;
+  };
+  if (auto topic = get(setting::kPushTopic); topic && has("apns_push")) r.lines.push_back("push topic " + *topic);
+  else r.warnings.push_back("no push certificate: mdm-console apns csr, then apns cert FILE");
+  for (const auto& e : expiries) AddExpiry(r, e.what, e.expires_at, now);
+  if (!has("abm_token")) r.lines.push_back("no ABM/ASM server token (only needed for Automated Device Enrollment)");
   auto counts = tx.exec(
       "SELECT (SELECT count(*) FROM devices), "
       "  (SELECT count(*) FROM enrollments WHERE status = 'enrolled'), "

@@ -4,12 +4,15 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <pqxx/pqxx>
 
 #include "core/status.h"
+#include "store/settings.h"
 
 namespace mdm::certs {
 
@@ -51,6 +54,21 @@ Result<AbmToken> StoreAbmToken(pqxx::connection& conn, const std::string& p7m);
 // Validates the activation profile JSON (known keys and types; url = <api-url>/profile) and
 // stores it, pretty as given.
 Status SetActivationProfile(pqxx::connection& conn, const std::string& json);
+
+// What expires among the stored certificates and tokens, as `status` reports it: the push
+// certificate, the vendor certificate, the ABM/ASM server token, the device CA and the profile
+// signing certificate, each when it is stored. `get` returns a setting's value (store::setting
+// names), so a caller may read them all in one query.
+struct Expiry {
+  const char* name;  // a fixed short name: apns_push, vendor, abm_token, device_ca, profile_signing
+  const char* what;  // as `status` says it: "push certificate"
+  int64_t expires_at;
+};
+std::vector<Expiry> Expiries(const std::function<std::optional<std::string>(const char* setting)>& get);
+// The settings Expiries reads.
+inline constexpr const char* kExpirySettings[] = {store::setting::kPushExpires, store::setting::kVendorCert,
+                                                  store::setting::kAbmTokenExpires, store::setting::kDeviceCaCert,
+                                                  store::setting::kSigningCert};
 
 struct StatusReport {
   std::vector<std::string> lines;     // what is configured, one line each

@@ -32,6 +32,7 @@ std::string RandomBytes(size_t n);             // from OpenSSL's CSPRNG
 std::string RandomHex(size_t n_bytes);
 std::string NewUuid();                         // random (v4), upper case, as devices write them
 std::string Sha256(std::string_view data);     // raw 32 bytes
+std::string HmacSha256(std::string_view key, std::string_view data);  // raw 32 bytes
 std::string Hex(std::string_view bytes);       // lower case
 std::string Base64Encode(std::string_view bytes);
 // Accepts standard base64 with or without line breaks; false on anything else.

@@ -1,10 +1,9 @@
 #include "enroll/enrollment_service.h"
 
 #include "certs/apple_pki.h"
-#include "crypto/signed_data.h"
+#include "enroll/ade_request.h"
 #include "enroll/profile.h"
 #include "enroll/tokens.h"
-#include "plist/property_list.h"
 #include "protocol/messages.h"
 #include "store/settings.h"
 #include "store/sql_util.h"
@@ -63,34 +62,29 @@ http::Response EnrollmentService::AdeProfile(const http::Request& req, pqxx::con
   if (req.method != "POST") return http::Response::Text(405, "the ADE profile request is a POST");
   if (!protocol::ContentTypeIs(req.content_type(), "application/pkcs7-signature"))
     return http::Response::Text(400, "bad request", "ADE profile request without Content-Type application/pkcs7-signature");
-  // Apple's old device CA has expired and devices still sign with certificates under it.
-  auto signed_info = crypto::VerifyAttached(req.body, AdeRoots(conn), /*ignore_validity_dates=*/true);
-  if (!signed_info.ok()) return http::Response::Text(400, "bad request", "ADE machine info: " + signed_info.status().message());
-  auto info = plist::ParseDict(signed_info->content);
-  if (!info.ok()) return http::Response::Text(400, "bad request", "ADE machine info: " + info.status().message());
-  auto serial = plist::GetString(info->get(), "SERIAL");
-  auto udid = plist::GetString(info->get(), "UDID");
-  if (!serial || serial->empty() || serial->size() > 64)
-    return http::Response::Text(400, "bad request", "ADE machine info without SERIAL");
+  auto info = ReadAdeRequest(req.body, AdeRoots(conn));
+  if (!info.ok()) return http::Response::Text(400, "bad request", info.status().message());
+  const std::string& serial = info->serial;
+  const std::optional<std::string>& udid = info->udid;
   pqxx::work tx(conn);
   auto known = store::Exec(tx, "ade_device_seen",
                            "UPDATE dep_devices SET udid = coalesce($2, udid), profile_requested_at = now(), "
                            "  updated_at = now() WHERE serial_number = $1 AND deleted_at IS NULL RETURNING 1",
-                           *serial, store::Nullable(udid));
+                           serial, store::Nullable(udid));
   if (known.empty()) {
     auto r = http::Response::Text(403, "this device is not assigned to this server",
-                                  "ADE request from serial " + *serial + ", unknown to applesync and the operator");
+                                  "ADE request from serial " + serial + ", unknown to applesync and the operator");
     r.enrollment_id = udid.value_or("");
     return r;
   }
   ProfileRequest pr;
-  pr.serial_number = *serial;
-  pr.label = *serial;
+  pr.serial_number = serial;
+  pr.label = serial;
   pr.challenge_ttl_seconds = 3600;
   auto profile = BuildEnrollmentProfile(tx, pr);
   if (!profile.ok()) return http::Response::Text(503, "the server is not ready to enroll devices", profile.status().message());
   tx.commit();
-  auto r = ProfileResponse(std::move(profile).value(), "ADE profile for serial " + *serial);
+  auto r = ProfileResponse(std::move(profile).value(), "ADE profile for serial " + serial);
   r.enrollment_id = udid.value_or("");
   return r;
 }

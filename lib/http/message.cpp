@@ -1,5 +1,7 @@
 #include "http/message.h"
 
+#include <strings.h>
+
 #include "core/utf8.h"
 
 namespace mdm::http {
@@ -87,6 +89,36 @@ bool QueryParam(std::string_view query, std::string_view key, std::string* out) 
     pos = amp + 1;
   }
   return false;
+}
+
+std::vector<std::pair<std::string, std::string>> QueryParams(std::string_view query) {
+  std::vector<std::pair<std::string, std::string>> out;
+  size_t pos = 0;
+  while (pos < query.size()) {
+    size_t amp = query.find('&', pos);
+    if (amp == std::string_view::npos) amp = query.size();
+    std::string_view part = query.substr(pos, amp - pos);
+    pos = amp + 1;
+    if (part.empty()) continue;
+    size_t eq = part.find('=');
+    std::string k, v;
+    if (!UrlDecode(part.substr(0, eq), &k, true) || k.empty() || !IsValidUtf8(k) ||
+        k.find('\0') != std::string::npos)
+      continue;
+    if (eq != std::string_view::npos &&
+        (!UrlDecode(part.substr(eq + 1), &v, true) || !IsValidUtf8(v) || v.find('\0') != std::string::npos))
+      continue;
+    out.emplace_back(std::move(k), std::move(v));
+  }
+  return out;
+}
+
+std::optional<std::string_view> HeaderLineValue(std::string_view line, std::string_view name) {
+  if (line.size() <= name.size() || strncasecmp(line.data(), name.data(), name.size()) != 0) return std::nullopt;
+  std::string_view v = line.substr(name.size());
+  while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
+  while (!v.empty() && (v.back() == '\r' || v.back() == '\n' || v.back() == ' ')) v.remove_suffix(1);
+  return v;
 }
 
 }  // namespace mdm::http

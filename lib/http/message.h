@@ -3,6 +3,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -70,5 +71,14 @@ bool UrlDecode(std::string_view in, std::string* out, bool plus_is_space);
 // The value of `key` in a query string ("a=1&b=2"), decoded; false when absent or malformed
 // (a bad escape, or a value that is not UTF-8 or holds a NUL).
 bool QueryParam(std::string_view query, std::string_view key, std::string* out);
+
+// Every key=value of a query string, decoded, in order; parts that are malformed (a bad escape,
+// not UTF-8, a NUL) are left out.
+std::vector<std::pair<std::string, std::string>> QueryParams(std::string_view query);
+
+// The value of one raw header line of a response ("Retry-After: 120\r\n", as libcurl hands them
+// over) when its name is `name` (given with the colon, matched in any case): without the spaces
+// after the colon and the line end. nullopt for another header, or `name` with nothing after it.
+std::optional<std::string_view> HeaderLineValue(std::string_view line, std::string_view name);
 
 }  // namespace mdm::http

@@ -2,7 +2,6 @@
 
 #include <curl/curl.h>
 #include <openssl/ssl.h>
-#include <strings.h>
 
 #include <algorithm>
 #include <cctype>
@@ -14,12 +13,18 @@
 #include <rapidjson/document.h>
 
 #include "crypto/crypto.h"
+#include "http/message.h"
 #include "json/json.h"
+#include "push/apns_answer.h"
 
 namespace mdm::push {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// How often one push may time out waiting in line behind a server that answers others, and go
+// again: bounds the run when one push stalls among many that a slow server answers.
+constexpr int kMaxWaitsInLine = 3;
 
 struct EasyDeleter { void operator()(CURL* c) const { curl_easy_cleanup(c); } };
 struct MultiDeleter { void operator()(CURLM* m) const { curl_multi_cleanup(m); } };
@@ -36,6 +41,8 @@ void GlobalInit() {
 struct TlsWatch {
   bool sent_certificate = false;  // the server asked for our (push) certificate and we sent it
   bool handshake_done = false;    // the handshake completed, as the client saw it
+  bool server_spoke = false;      // application data came from the server (its HTTP/2 SETTINGS at least):
+                                  // it accepted our certificate, whatever happens to the connection later
   std::string alert;              // the last TLS alert the server sent ("bad certificate"), or ""
 };
 using TlsWatchPtr = std::shared_ptr<TlsWatch>;
@@ -57,10 +64,22 @@ void OnTlsInfo(const SSL* ssl, int where, int value) {
     (*watch)->alert = SSL_alert_desc_string_long(value);
 }
 
+// OpenSSL's record callback: notes the first application data the server sends once the
+// handshake is done. With TLS 1.3 every encrypted record's outer type is application data, so
+// there the inner (decrypted) type is what counts.
+void OnTlsMessage(int write_p, int, int content_type, const void* buf, size_t len, SSL* ssl, void*) {
+  if (write_p || len < 1 || !SSL_is_init_finished(ssl)) return;
+  auto* watch = static_cast<TlsWatchPtr*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), TlsWatchIndex()));
+  if (!watch || static_cast<const unsigned char*>(buf)[0] != SSL3_RT_APPLICATION_DATA) return;
+  const bool tls13 = SSL_version(ssl) == TLS1_3_VERSION;
+  if (content_type == (tls13 ? SSL3_RT_INNER_CONTENT_TYPE : SSL3_RT_HEADER)) (*watch)->server_spoke = true;
+}
+
 // One push in flight: its easy handle and what comes back.
 struct Stream {
   Easy easy;
   size_t target = 0;
+  Clock::time_point started;  // handed to libcurl
   std::string url, body, response, apns_id;
   char error[CURL_ERROR_SIZE] = {};
   TlsWatchPtr tls = std::make_shared<TlsWatch>();  // when this stream opens a new connection
@@ -75,6 +94,7 @@ CURLcode OnSslCtx(CURL*, void* ssl_ctx, void* user) {
     return CURLE_OK;
   }
   SSL_CTX_set_info_callback(ctx, OnTlsInfo);
+  SSL_CTX_set_msg_callback(ctx, OnTlsMessage);
   return CURLE_OK;
 }
 
@@ -85,20 +105,13 @@ size_t OnBody(char* p, size_t size, size_t n, void* ud) {
 }
 
 size_t OnHeader(char* p, size_t size, size_t n, void* ud) {
-  std::string_view line(p, size * n);
-  constexpr std::string_view kName = "apns-id:";
-  if (line.size() > kName.size() && strncasecmp(line.data(), kName.data(), kName.size()) == 0) {
-    std::string_view v = line.substr(kName.size());
-    while (!v.empty() && (v.front() == ' ')) v.remove_prefix(1);
-    while (!v.empty() && (v.back() == '\r' || v.back() == '\n' || v.back() == ' ')) v.remove_suffix(1);
-    static_cast<Stream*>(ud)->apns_id = std::string(v);
-  }
+  if (auto v = http::HeaderLineValue(std::string_view(p, size * n), "apns-id:")) static_cast<Stream*>(ud)->apns_id = *v;
   return size * n;
 }
 
 // APNs' {"reason": "BadDeviceToken"} into *reason; false when the body is not such an answer
 // (then *reason says what came instead).
-bool ApnsReason(const std::string& body, std::string* reason) {
+bool ApnsReason(std::string_view body, std::string* reason) {
   rapidjson::Document d;
   if (body.empty()) {
     *reason = "with no body";
@@ -202,12 +215,36 @@ bool ConnectionWide(FailureKind k) {
          k == FailureKind::kServerUntrusted || k == FailureKind::kTlsFailed || k == FailureKind::kCertificateRefused;
 }
 
+// The transfer's request went out (on a connection of its own or one it shared).
+bool RequestSent(CURL* c) {
+  curl_off_t us = 0;
+  return curl_easy_getinfo(c, CURLINFO_PRETRANSFER_TIME_T, &us) == CURLE_OK && us > 0;
+}
+
+// The transfer had a TLS connection: it made one, or its request went out on one it shared
+// (a multiplexed stream reports no handshake time of its own).
 bool TlsUp(CURL* c) {
   curl_off_t us = 0;
-  return curl_easy_getinfo(c, CURLINFO_APPCONNECT_TIME_T, &us) == CURLE_OK && us > 0;
+  return (curl_easy_getinfo(c, CURLINFO_APPCONNECT_TIME_T, &us) == CURLE_OK && us > 0) || RequestSent(c);
 }
 
 }  // namespace
+
+ApnsAnswer ReadApnsAnswer(long status, std::string_view body) {
+  ApnsAnswer a;
+  if (status == 200) {
+    a.outcome = Outcome::kSent;
+    return a;
+  }
+  const bool from_apns = ApnsReason(body, &a.reason);
+  if (status == 410 || (status == 400 && from_apns && a.reason == "BadDeviceToken")) {
+    a.outcome = Outcome::kTokenDead;
+  } else {
+    a.outcome = Outcome::kFailed;
+    a.kind = AnswerKind(status, from_apns, a.reason);
+  }
+  return a;
+}
 
 const char* FailureKindName(FailureKind kind) {
   switch (kind) {
@@ -271,8 +308,9 @@ struct ApnsClient::Impl {
     curl_easy_setopt(c, CURLOPT_PRIVATE, &s);
     curl_easy_setopt(c, CURLOPT_SSL_CTX_FUNCTION, OnSslCtx);  // CURLE_NOT_BUILT_IN without OpenSSL: fine
     curl_easy_setopt(c, CURLOPT_SSL_CTX_DATA, &s);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 30000L);
+    const int connect_ms = std::min(opt.connect_timeout_ms, opt.timeout_ms);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(connect_ms));
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(opt.timeout_ms));
   }
 };
 
@@ -295,6 +333,7 @@ std::vector<PushResult> ApnsClient::Send(const std::vector<Target>& targets) {
   Impl& im = *impl_;
   std::vector<PushResult> results(targets.size());
   std::vector<int> transport_retries(targets.size(), 0);
+  std::vector<int> waits_in_line(targets.size(), 0);  // timeouts in line behind a slow server
   int64_t expiration = im.opt.expiration ? im.opt.expiration : static_cast<int64_t>(std::time(nullptr)) + 86400;
   std::unique_ptr<curl_slist, SlistDeleter> headers;
   {
@@ -317,7 +356,10 @@ std::vector<PushResult> ApnsClient::Send(const std::vector<Target>& targets) {
   FailureKind stop_kind = FailureKind::kNone;
   std::string stop_reason;
   bool answered = false;        // some push of this run got an HTTP answer: APNs was reached
+  Clock::time_point last_answer;   // when the latest HTTP answer came (if answered)
   bool certificate_taken = false;  // a handshake of this run completed after the server took our certificate
+  bool server_spoke = false;       // a server of this run sent application data after its handshake
+  bool connected = false;          // a transfer of this run had its TLS connection up
   auto stop_with = [&](FailureKind kind, const std::string& reason) {
     if (!stop) {
       stop_kind = kind;
@@ -330,6 +372,7 @@ std::vector<PushResult> ApnsClient::Send(const std::vector<Target>& targets) {
     auto s = std::make_unique<Stream>();
     s->easy = im.TakeHandle();
     s->target = i;
+    s->started = Clock::now();
     s->url = im.opt.base_url + "/3/device/" + crypto::Hex(targets[i].token);
     s->body = "{\"mdm\":\"" + targets[i].push_magic + "\"}";
     im.Configure(*s, headers.get());
@@ -359,6 +402,9 @@ std::vector<PushResult> ApnsClient::Send(const std::vector<Target>& targets) {
     }
     int running = 0;
     curl_multi_perform(im.multi.get(), &running);
+    // The transfers that ended, taken out first: whether one had its connection up decides how
+    // the others that timed out read.
+    std::vector<std::pair<std::unique_ptr<Stream>, CURLcode>> ended;
     int left = 0;
     while (CURLMsg* msg = curl_multi_info_read(im.multi.get(), &left)) {
       if (msg->msg != CURLMSG_DONE) continue;
@@ -367,17 +413,45 @@ std::vector<PushResult> ApnsClient::Send(const std::vector<Target>& targets) {
       CURLcode rc = msg->data.result;
       curl_multi_remove_handle(im.multi.get(), msg->easy_handle);
       auto owned = std::find_if(streams.begin(), streams.end(), [&](const auto& s) { return s.get() == raw; });
-      std::unique_ptr<Stream> s = std::move(*owned);
+      ended.emplace_back(std::move(*owned), rc);
       streams.erase(owned);
+    }
+    for (const auto& [s, rc] : ended) {
+      long status = 0;
+      curl_easy_getinfo(s->easy.get(), CURLINFO_RESPONSE_CODE, &status);
+      if (TlsUp(s->easy.get()) || s->tls->handshake_done) connected = true;
+      if (status > 0) {
+        answered = true;
+        last_answer = Clock::now();
+      }
+    }
+    for (auto& [s, rc] : ended) {
       PushResult& r = results[s->target];
       long status = 0;
       curl_easy_getinfo(s->easy.get(), CURLINFO_RESPONSE_CODE, &status);
       r.status = status;
-      if (status > 0) answered = true;
+      // libcurl's timeout runs from when the transfer was handed over, also while it waits in line
+      // for a stream (the server allows only so many at once: libcurl and nghttp2 hold the rest).
+      // Timed out while the server went on answering others up to the end: it waited in line, the
+      // server is slow, not stalled. It goes again with a whole timeout, at no attempt's cost, a
+      // few times at most.
+      if (rc == CURLE_OPERATION_TIMEDOUT && connected && answered &&
+          Clock::now() - last_answer < std::chrono::milliseconds(im.opt.timeout_ms / 2) &&
+          waits_in_line[s->target]++ < kMaxWaitsInLine) {
+        r.attempts--;
+        ready.push_back(s->target);
+        im.idle.push_back(std::move(s->easy));
+        continue;
+      }
       if (s->tls->sent_certificate && s->tls->handshake_done) certificate_taken = true;
+      if (s->tls->server_spoke) server_spoke = true;
       if (rc != CURLE_OK) {
         const std::string text = s->error[0] ? s->error : curl_easy_strerror(rc);
-        r.kind = TransportKind(rc, text, TlsUp(s->easy.get()) || s->tls->handshake_done, *s->tls);
+        // A transfer that timed out waiting for a stream on the run's live connection (the server
+        // allows only so many at once) got no answer, as those on it did: it did not fail to connect.
+        const bool tls_up =
+            TlsUp(s->easy.get()) || s->tls->handshake_done || (rc == CURLE_OPERATION_TIMEDOUT && connected);
+        r.kind = TransportKind(rc, text, tls_up, *s->tls);
         r.reason = TransportDetail(r.kind, text, *s->tls);
         r.outcome = Outcome::kFailed;
         const bool first_try = transport_retries[s->target]++ == 0;
@@ -394,20 +468,20 @@ std::vector<PushResult> ApnsClient::Send(const std::vector<Target>& targets) {
             ready.push_back(s->target);
           else if (!answered)  // dropped twice and nothing ever answered: it will not get better
             stop_with(r.kind, r.reason);
+        } else if (r.kind == FailureKind::kNoAnswer && (!answered || last_answer < s->started)) {
+          // Nothing at all was answered while this push waited: the server is stalled, and what
+          // is still to send would only wait as long again. One push left unanswered among
+          // answered ones is that push's alone.
+          stop_with(r.kind, r.reason);
         }
-      } else if (status == 200) {
-        r.outcome = Outcome::kSent;
-        r.kind = FailureKind::kNone;
-        r.apns_id = s->apns_id;
-        r.reason.clear();
       } else {
-        const bool from_apns = ApnsReason(s->response, &r.reason);
-        if (status == 410 || (status == 400 && from_apns && r.reason == "BadDeviceToken")) {
-          r.outcome = Outcome::kTokenDead;
-          r.kind = FailureKind::kNone;
-        } else {
-          r.outcome = Outcome::kFailed;
-          r.kind = AnswerKind(status, from_apns, r.reason);
+        ApnsAnswer answer = ReadApnsAnswer(status, s->response);
+        r.outcome = answer.outcome;
+        r.kind = answer.kind;
+        r.reason = std::move(answer.reason);
+        if (r.outcome == Outcome::kSent) {
+          r.apns_id = s->apns_id;
+        } else if (r.outcome == Outcome::kFailed) {
           if (status == 403) {
             stop_with(r.kind, std::to_string(status) + " " + r.reason);
           } else if ((status == 429 || status >= 500) && r.attempts < im.opt.max_attempts) {
@@ -442,9 +516,10 @@ std::vector<PushResult> ApnsClient::Send(const std::vector<Target>& targets) {
   }
   // TLS 1.3: the server judges our certificate after the client's side of the handshake is done,
   // and refuses it by closing the connection (or leaving it silent) before any answer. So when
-  // the server took the certificate, completed the handshake and then answered nothing at all,
-  // the pushes lost with the connection were refused for the certificate.
-  if (!answered && certificate_taken) {
+  // the server took the certificate, completed the handshake and then sent nothing at all (not
+  // even HTTP/2's SETTINGS, which a server that accepted the certificate sends at once), the
+  // pushes lost with the connection were refused for the certificate.
+  if (!answered && certificate_taken && !server_spoke) {
     for (auto& r : results) {
       if (r.outcome != Outcome::kFailed) continue;
       if (r.kind == FailureKind::kConnectionLost)

@@ -43,8 +43,10 @@ enum class FailureKind {
   kRejected,             // another 4xx with APNs' reason: APNs found the request itself wrong
   kThrottled,            // 429 TooManyRequests, still after the last attempt
   kUnavailable,          // 5xx, still after the last attempt
-  kConnectionLost,       // the connection dropped before the answer, also on a new one
-  kNoAnswer,             // no answer before the timeout, with the TLS connection up
+  kConnectionLost,       // the connection dropped (or the stream was reset) before the answer, also when
+                         // sent again
+  kNoAnswer,             // no answer before the timeout, with the TLS connection up (the push's, or the
+                         // run's when it waited for a stream on it); a stalled server stops the run
   kOther,                // any other libcurl error
 };
 
@@ -71,6 +73,8 @@ struct ApnsOptions {
   int backoff_initial_ms = 200;
   int backoff_max_ms = 10000;
   int64_t expiration = 0;              // apns-expiration (unix seconds); 0: now + 24 h
+  int timeout_ms = 30000;              // one push's whole exchange (apns-timeout-seconds)
+  int connect_timeout_ms = 10000;      // its TCP and TLS connect, within timeout_ms
 };
 
 class ApnsClient {

@@ -183,10 +183,12 @@ std::string DescribeFailure(FailureKind kind, const std::string& detail, const A
              ": nothing to fix here; the commands stay queued and mdmcron pushes again at its next run (Apple's "
              "status: https://developer.apple.com/system-status/)";
     case FailureKind::kConnectionLost:
-      return "the connection to APNs at " + at + " dropped before any answer, also on a new connection" + d +
+      return "APNs at " + at + " cut the push off before any answer (the connection dropped, or the stream was "
+             "reset), also when it was sent again" + d +
              ": check the network, a firewall or proxy; mdmcron pushes again at its next run";
     case FailureKind::kNoAnswer:
-      return "APNs at " + at + " did not answer in time" + d +
+      return "APNs at " + at + " did not answer within " + std::to_string(o.timeout_ms / 1000) +
+             " s (apns-timeout-seconds)" + d +
              ": check the network, a firewall or proxy; mdmcron pushes again at its next run";
     case FailureKind::kOther:
       break;
@@ -232,6 +234,7 @@ Result<ApnsOptions> LoadApnsOptions(pqxx::connection& conn) {
   o.topic = *topic;
   if (auto url = store::GetSetting(tx, setting::kApnsUrl)) o.base_url = *url;
   if (auto ca = store::GetSetting(tx, setting::kApnsCaFile)) o.ca_file = *ca;
+  o.timeout_ms = store::GetTimeoutSeconds(tx, setting::kApnsTimeout, o.timeout_ms / 1000) * 1000;
   return o;
 }
 

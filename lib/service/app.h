@@ -2,11 +2,14 @@
 // and returns a Response. One App serves all worker threads; each thread brings its own Database.
 #pragma once
 
+#include <memory>
+
 #include "config/config.h"
 #include "enroll/scep.h"
 #include "deploy/parameters.h"
 #include "enroll/enrollment_service.h"
 #include "http/message.h"
+#include "metrics/metrics.h"
 #include "service/admin_api.h"
 #include "service/checkin_service.h"
 #include "service/command_service.h"
@@ -18,7 +21,8 @@ namespace mdm::service {
 class App {
  public:
   // `limiter`: the device request budget shared by the worker processes (null: no limit).
-  explicit App(Config config, DeviceRateLimiter* limiter = nullptr);
+  // `metrics`: the counters shared by the worker processes (null: this App keeps its own).
+  explicit App(Config config, DeviceRateLimiter* limiter = nullptr, metrics::Counters* metrics = nullptr);
 
   // Handles one request; never throws. Logs one line with route, enrollment, status and time.
   http::Response Handle(const http::Request& req, store::Database& db);
@@ -31,8 +35,12 @@ class App {
  private:
   http::Response Route(const http::Request& req, store::Database& db);
   http::Response Health(store::Database& db);
+  // GET /metrics: the Prometheus exposition, for the admin key only.
+  http::Response Metrics(const http::Request& req, store::Database& db);
 
   Config config_;
+  std::unique_ptr<metrics::Counters> own_metrics_;
+  metrics::Counters* metrics_;
   DeviceAuthenticator auth_;
   CheckinService checkin_;
   CommandService commands_;

@@ -4,6 +4,7 @@
 #include "service/device_responses.h"
 #include "store/declaration_store.h"
 #include "store/enrollment_store.h"
+#include "store/event_store.h"
 #include "store/settings.h"
 
 namespace mdm::service {
@@ -50,11 +51,10 @@ http::Response Authenticate(pqxx::work& tx, const CheckinMessage& m, const std::
   f.meid = plist::GetString(b, "MEID");
   Status s = store::RecordAuthenticate(tx, who, f, cert_sha256);
   if (!s.ok()) return BadRequest(who.id, s.message());
-  tx.commit();
   return Ok(who.id, "authenticated");
 }
 
-http::Response TokenUpdate(pqxx::work& tx, const CheckinMessage& m) {
+http::Response TokenUpdate(pqxx::work& tx, const CheckinMessage& m, int* tally) {
   const auto& who = m.enrollment;
   plist_t b = m.body.get();
   auto token = plist::GetData(b, "Token");
@@ -71,9 +71,8 @@ http::Response TokenUpdate(pqxx::work& tx, const CheckinMessage& m) {
   f.push_magic = *magic;
   f.unlock_token = plist::GetData(b, "UnlockToken");
   f.awaiting_configuration = plist::GetBool(b, "AwaitingConfiguration").value_or(false);
-  int count = store::RecordTokenUpdate(tx, who, f);
-  tx.commit();
-  return Ok(who.id, count == 1 ? "enrolled" : "token updated");
+  *tally = store::RecordTokenUpdate(tx, who, f);
+  return Ok(who.id, *tally == 1 ? "enrolled" : "token updated");
 }
 
 http::Response DeclarativeManagement(pqxx::work& tx, const CheckinMessage& m) {
@@ -88,7 +87,6 @@ http::Response DeclarativeManagement(pqxx::work& tx, const CheckinMessage& m) {
     Status s = protocol::CheckStatusReportJson(*data);
     if (!s.ok()) return BadRequest(who.id, s.message());
     store::StoreStatusReport(tx, who.id, *data);
-    tx.commit();
     return Ok(who.id, "status report stored");
   }
   const std::string prefix = "declaration/";
@@ -125,13 +123,26 @@ http::Response CheckinService::Handle(const http::Request& req, pqxx::connection
   const auto& who = m.enrollment;
 
   pqxx::work tx(conn);
-  if (m.type == MessageType::kAuthenticate) return Authenticate(tx, m, *cert);
+  int tally = 0;
+  http::Response res = Respond(tx, m, *cert, &tally);
+  // The webhook event is filed in the transaction of the change it reports; a message we
+  // refused changes nothing and reports nothing.
+  if (res.status == 200) {
+    store::FileCheckinEvent(tx, "mdm." + m.type_name, who, req.body, req.query, tally);
+    tx.commit();
+  }
+  return res;
+}
+
+http::Response CheckinService::Respond(pqxx::work& tx, const CheckinMessage& m, const std::string& cert, int* tally) {
+  const auto& who = m.enrollment;
+  if (m.type == MessageType::kAuthenticate) return Authenticate(tx, m, cert);
 
   // Every other message must come from the certificate bound to this device.
   store::EnrollmentAuth a = store::LookupAuth(tx, who);
   if (!a.device_exists || a.device_status == "removed")
     return UnrecognizedDevice(who.id, m.type_name + " from a device this server does not know");
-  if (!a.bound_sha256 || *a.bound_sha256 != *cert)
+  if (!a.bound_sha256 || *a.bound_sha256 != cert)
     return BadRequest(who.id, m.type_name + " signed by a certificate not bound to this device");
   if (a.device_status == "checked-out")
     return UnrecognizedDevice(who.id, m.type_name + " from a device that checked out");
@@ -139,10 +150,9 @@ http::Response CheckinService::Handle(const http::Request& req, pqxx::connection
 
   switch (m.type) {
     case MessageType::kTokenUpdate:
-      return TokenUpdate(tx, m);
+      return TokenUpdate(tx, m, tally);
     case MessageType::kCheckOut:
       store::RecordCheckOut(tx, who);
-      tx.commit();
       return Ok(who.id, "checked out");
     case MessageType::kUserAuthenticate: {
       // We do not offer user channels through UserAuthenticate: 410 declines them.
@@ -153,7 +163,6 @@ http::Response CheckinService::Handle(const http::Request& req, pqxx::connection
     case MessageType::kSetBootstrapToken:
       if (who.user_channel) return BadRequest(who.id, "SetBootstrapToken on a user channel");
       store::SetBootstrapToken(tx, who.device_id, plist::GetData(m.body.get(), "BootstrapToken"));
-      tx.commit();
       return Ok(who.id, "bootstrap token stored");
     case MessageType::kGetBootstrapToken: {
       if (who.user_channel) return BadRequest(who.id, "GetBootstrapToken on a user channel");

@@ -2,7 +2,10 @@
 // DeclarativeManagement and GetToken.
 #pragma once
 
+#include <string>
+
 #include "http/message.h"
+#include "protocol/messages.h"
 #include "service/device_auth.h"
 
 namespace mdm::service {
@@ -13,6 +16,10 @@ class CheckinService {
   http::Response Handle(const http::Request& req, pqxx::connection& conn);
 
  private:
+  // The answer to an authenticated message, its changes made in `tx` but not committed;
+  // `tally` is the enrollment's TokenUpdate count after a TokenUpdate.
+  http::Response Respond(pqxx::work& tx, const protocol::CheckinMessage& m, const std::string& cert, int* tally);
+
   DeviceAuthenticator& auth_;
 };
 

@@ -12,11 +12,12 @@ namespace {
 
 using protocol::Report;
 
-http::Response Answer(const std::string& enrollment_id, const std::optional<store::NextCommand>& next,
-                      std::string note) {
+http::Response Answer(metrics::Counters* metrics, const std::string& enrollment_id,
+                      const std::optional<store::NextCommand>& next, std::string note) {
   http::Response r;
   r.enrollment_id = enrollment_id;
   if (next) {
+    if (metrics) metrics->CommandDelivered();
     r.content_type = "application/xml";
     r.body = next->body;
     note += (note.empty() ? "" : "; ") + std::string("sent ") + next->command_uuid;
@@ -51,7 +52,7 @@ http::Response CommandService::Handle(const http::Request& req, pqxx::connection
       return UnrecognizedDevice(who.id, "Idle from an enrollment this server does not know or that checked out");
     if (!o.cert_matches) return BadRequest(who.id, "Idle signed by a certificate not bound to this device");
     if (o.status != "enrolled") return BadRequest(who.id, "Idle before the enrollment's TokenUpdate");
-    return Answer(who.id, o.next, "");
+    return Answer(metrics_, who.id, o.next, "");
   }
 
   // Reports that feed no inventory take one statement, like Idle.
@@ -62,12 +63,14 @@ http::Response CommandService::Handle(const http::Request& req, pqxx::connection
   if (!inventory) {
     pqxx::nontransaction tx(conn);
     store::ReportOutcome o = store::RecordAndNext(tx, who.id, who.device_id, *cert, rep.command_uuid, rep.status_name,
-                                                  plist::ToJson(rep.body.get()), protocol::ErrorChainJson(rep));
+                                                  plist::ToJson(rep.body.get()), protocol::ErrorChainJson(rep),
+                                                  store::EventSourceOf(who, req.body, req.query));
     if (!o.enrollment_exists || o.status == "removed" || o.status == "checked-out")
       return UnrecognizedDevice(who.id, rep.status_name + " from an enrollment this server does not know");
     if (!o.cert_matches) return BadRequest(who.id, rep.status_name + " signed by a certificate not bound to this device");
     if (o.status != "enrolled") return BadRequest(who.id, rep.status_name + " before the enrollment's TokenUpdate");
-    return Answer(who.id, o.next,
+    if (o.recorded && metrics_) metrics_->CommandAnswered(rep.status_name);
+    return Answer(metrics_, who.id, o.next,
                   rep.status_name + (o.recorded ? " " : " for unknown or finished command ") + rep.command_uuid);
   }
 
@@ -90,10 +93,12 @@ http::Response CommandService::Handle(const http::Request& req, pqxx::connection
     note = rep.status_name + " " + *request_type + " " + rep.command_uuid;
     if (rep.status == Report::Status::kAcknowledged)
       store::ApplyInventory(tx, who.device_id, who.id, *request_type, rep.body.get());
+    store::FileAcknowledgeEvent(tx, who, rep.status_name, rep.command_uuid, req.body, req.query);
   }
   auto next = store::Next(tx, who.id, rep.command_uuid, rep.status == Report::Status::kNotNow);
   tx.commit();
-  return Answer(who.id, next, note);
+  if (request_type && metrics_) metrics_->CommandAnswered(rep.status_name);
+  return Answer(metrics_, who.id, next, note);
 }
 
 }  // namespace mdm::service

@@ -6,7 +6,8 @@
 
 namespace mdm::service {
 
-DeviceAuthenticator::DeviceAuthenticator(const Config& config, DeviceRateLimiter* limiter) : limiter_(limiter) {
+DeviceAuthenticator::DeviceAuthenticator(const Config& config, DeviceRateLimiter* limiter, metrics::Counters* metrics)
+    : limiter_(limiter), metrics_(metrics) {
   std::istringstream words(config.client_cert_sources);
   std::string w;
   while (std::getline(words, w, ',')) {
@@ -22,6 +23,7 @@ std::optional<http::Response> DeviceAuthenticator::Throttle(const std::string& c
   if (!limiter_) return std::nullopt;
   int wait = limiter_->Take(cert_sha256);
   if (wait == 0) return std::nullopt;
+  if (metrics_) metrics_->DeviceRateLimited();
   auto r = http::Response::Text(429, "too many requests from this device; try again later",
                                 "device identity " + cert_sha256.substr(0, 16) + " made more than " +
                                     std::to_string(limiter_->per_minute()) +
@@ -48,45 +50,63 @@ Result<std::string> DeviceAuthenticator::FromCertificate(crypto::Cert cert, X509
 
 Result<std::string> DeviceAuthenticator::Authenticate(const http::Request& req, pqxx::connection& conn) {
   X509_STORE* store = TrustStore(conn);
-  return Verify(req, store, verifier_.get());
+  metrics::AuthRefusal why = metrics::AuthRefusal::kNoIdentity;
+  auto identity = Verify(req, store, verifier_.get(), &why);
+  if (metrics_ && identity.ok()) metrics_->DeviceAuthenticated();
+  else if (metrics_) metrics_->DeviceRefused(why);
+  return identity;
 }
 
 Result<std::string> DeviceAuthenticator::Verify(const http::Request& req, X509_STORE* store,
-                                                crypto::DetachedVerifier* verifier) const {
+                                                crypto::DetachedVerifier* verifier,
+                                                metrics::AuthRefusal* refusal) const {
+  using Why = metrics::AuthRefusal;
+  auto refuse = [refusal](Why why, std::string message) {
+    if (refusal) *refusal = why;
+    return Status::Invalid(std::move(message));
+  };
   if (use_signature_) {
     if (const std::string* sig = req.header("mdm-signature"); sig && !sig->empty()) {
       std::string der;
-      if (!crypto::Base64Decode(*sig, &der)) return Status::Invalid("Mdm-Signature is not base64");
+      if (!crypto::Base64Decode(*sig, &der)) return refuse(Why::kMalformed, "Mdm-Signature is not base64");
       if (verifier) {
         auto hash = verifier->Verify(der, req.body);
-        if (!hash.ok()) return Status::Invalid("Mdm-Signature: " + hash.status().message());
+        if (!hash.ok()) return refuse(Why::kBadSignature, "Mdm-Signature: " + hash.status().message());
         return hash;
       }
       auto signer = crypto::VerifyDetached(der, req.body, store);
-      if (!signer.ok()) return Status::Invalid("Mdm-Signature: " + signer.status().message());
+      if (!signer.ok()) return refuse(Why::kBadSignature, "Mdm-Signature: " + signer.status().message());
       return crypto::CertSha256(signer->get());
     }
   }
   if (use_nginx_ && !req.client_cert.empty()) {
     std::string pem;
-    if (!http::UrlDecode(req.client_cert, &pem, false)) return Status::Invalid("malformed client certificate param");
+    if (!http::UrlDecode(req.client_cert, &pem, false))
+      return refuse(Why::kMalformed, "malformed client certificate param");
     auto cert = crypto::CertFromPem(pem);
-    if (!cert.ok()) return Status::Invalid("the TLS client certificate is not a PEM certificate");
-    return FromCertificate(std::move(cert).value(), store);
+    if (!cert.ok()) return refuse(Why::kMalformed, "the TLS client certificate is not a PEM certificate");
+    auto trusted = FromCertificate(std::move(cert).value(), store);
+    if (!trusted.ok() && refusal) *refusal = Why::kUntrustedCertificate;
+    return trusted;
   }
   if (use_header_) {
     if (const std::string* h = req.header("client-cert"); h && !h->empty()) {
       // RFC 9440: a byte sequence, ":base64-DER:".
       std::string v = *h;
-      if (v.size() < 2 || v.front() != ':' || v.back() != ':') return Status::Invalid("malformed Client-Cert header");
+      if (v.size() < 2 || v.front() != ':' || v.back() != ':')
+        return refuse(Why::kMalformed, "malformed Client-Cert header");
       std::string der;
-      if (!crypto::Base64Decode(v.substr(1, v.size() - 2), &der)) return Status::Invalid("malformed Client-Cert header");
+      if (!crypto::Base64Decode(v.substr(1, v.size() - 2), &der))
+        return refuse(Why::kMalformed, "malformed Client-Cert header");
       auto cert = crypto::CertFromDer(der);
-      if (!cert.ok()) return Status::Invalid("the Client-Cert header holds no certificate");
-      return FromCertificate(std::move(cert).value(), store);
+      if (!cert.ok()) return refuse(Why::kMalformed, "the Client-Cert header holds no certificate");
+      auto trusted = FromCertificate(std::move(cert).value(), store);
+      if (!trusted.ok() && refusal) *refusal = Why::kUntrustedCertificate;
+      return trusted;
     }
   }
-  return Status::Invalid("no device identity: the request has no Mdm-Signature (or trusted client certificate)");
+  return refuse(Why::kNoIdentity,
+                "no device identity: the request has no Mdm-Signature (or trusted client certificate)");
 }
 
 }  // namespace mdm::service

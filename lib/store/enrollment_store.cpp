@@ -1,5 +1,6 @@
 #include "store/enrollment_store.h"
 
+#include "store/event_store.h"
 #include "store/sql_util.h"
 
 namespace mdm::store {
@@ -116,6 +117,7 @@ bool RemoveDevice(pqxx::transaction_base& tx, const std::string& device_id) {
                 "  updated_at = now() WHERE device_id = $1 RETURNING id",
                 device_id);
   if (r.empty()) return false;
+  FileDeviceRemovedEvent(tx, device_id);
   Exec(tx, "enrollment_remove_queue",
        "UPDATE command_queue SET status = 'Canceled' WHERE status IN ('Pending', 'NotNow') "
        "AND enrollment_id IN (SELECT id FROM enrollments WHERE device_id = $1)",

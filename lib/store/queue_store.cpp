@@ -65,7 +65,7 @@ IdleOutcome Idle(pqxx::transaction_base& tx, const std::string& enrollment_id, c
 ReportOutcome RecordAndNext(pqxx::transaction_base& tx, const std::string& enrollment_id, const std::string& device_id,
                             const std::string& cert_sha256, const std::string& command_uuid,
                             const std::string& status, const std::string& report_json,
-                            const std::string& error_chain_json) {
+                            const std::string& error_chain_json, const EventSource& event) {
   // As in Idle, all parts see one snapshot: the next command excludes the reported one by name.
   static const std::string sql =
                 "WITH e AS ("
@@ -89,10 +89,13 @@ ReportOutcome RecordAndNext(pqxx::transaction_base& tx, const std::string& enrol
                 "), sent AS ("
                 "  UPDATE command_queue SET sent_count = sent_count + 1, last_sent_at = now() FROM n "
                 "  WHERE command_queue.enrollment_id = $1 AND command_queue.command_uuid = n.command_uuid"
-                ") SELECT e.status, e.cert_ok, (SELECT count(*) FROM rec) > 0, n.command_uuid, n.body "
+                "), " + AcknowledgeEventCte("EXISTS (SELECT 1 FROM rec)", "$8::text", "$9::text", "$5::text", "$4::text",
+                                            "$10::bytea", "$11") +
+                " SELECT e.status, e.cert_ok, (SELECT count(*) FROM rec) > 0, n.command_uuid, n.body "
                 "FROM e LEFT JOIN n ON true";
   auto r = Exec(tx, "queue_report", sql.c_str(), enrollment_id, device_id, *HexParam(cert_sha256), command_uuid, status, report_json,
-                NullIfEmpty(error_chain_json));
+                NullIfEmpty(error_chain_json), event.udid, event.enrollment_id,
+                pqxx::binarystring(event.raw_payload->data(), event.raw_payload->size()), event.url_params);
   ReportOutcome o;
   if (r.empty()) return o;
   o.enrollment_exists = true;

@@ -7,6 +7,8 @@
 
 #include <pqxx/pqxx>
 
+#include "store/event_store.h"
+
 #include "core/status.h"
 
 namespace mdm::store {
@@ -41,7 +43,7 @@ struct ReportOutcome {
 ReportOutcome RecordAndNext(pqxx::transaction_base& tx, const std::string& enrollment_id, const std::string& device_id,
                             const std::string& cert_sha256, const std::string& command_uuid,
                             const std::string& status, const std::string& report_json,
-                            const std::string& error_chain_json);
+                            const std::string& error_chain_json, const EventSource& event);
 
 // Records a report for a command. NotNow keeps the command queued; the others end it.
 // Returns the command's RequestType, or nullopt when this enrollment has no such pending command.

@@ -30,6 +30,8 @@ constexpr const char* kApnsUrl = "apns.url";          // default https://api.pus
 constexpr const char* kApnsCaFile = "apns.ca_file";    // extra CA bundle to trust for it
 constexpr const char* kAbmUrl = "abm.url";            // default https://mdmenrollment.apple.com
 constexpr const char* kAbmCaFile = "abm.ca_file";
+constexpr const char* kApnsTimeout = "apns.timeout_seconds";  // default 30: one push's whole exchange
+constexpr const char* kAbmTimeout = "abm.timeout_seconds";    // default 120: one ABM/ASM request
 constexpr const char* kAbmAccount = "abm.account";    // JSON from GET /account
 constexpr const char* kAbmCursor = "abm.cursor";
 constexpr const char* kAbmCursorMode = "abm.cursor_mode";  // fetch (a full fetch under way) or sync
@@ -38,7 +40,17 @@ constexpr const char* kAbmProfileUuid = "abm.profile_uuid";
 constexpr const char* kAdeRootCa = "ade.root_ca";  // PEM; default: Apple Root CA
 }  // namespace setting
 
+// The bounds of the timeout settings (kApnsTimeout, kAbmTimeout), in whole seconds.
+constexpr int kMinTimeoutSeconds = 1;
+constexpr int kMaxTimeoutSeconds = 600;
+
+// Whole seconds from `min` to `max` written in decimal digits only; nullopt for anything else.
+std::optional<int> ParseSeconds(const std::string& text, int min, int max);
+
 std::optional<std::string> GetSetting(pqxx::transaction_base& tx, const std::string& name);
+// A timeout setting in seconds, or `fallback` when it is not set (or, written around the console,
+// not a number of seconds within the bounds: then a warning is logged).
+int GetTimeoutSeconds(pqxx::transaction_base& tx, const std::string& name, int fallback);
 void SetSetting(pqxx::transaction_base& tx, const std::string& name, const std::string& value);
 // Sets the value only when the name has none; returns the value that holds afterwards.
 std::string SetSettingIfAbsent(pqxx::transaction_base& tx, const std::string& name, const std::string& value);

@@ -21,6 +21,7 @@
 #include "hostile.h"
 #include "plist/property_list.h"
 #include "probe.h"
+#include "soak.h"
 #include "service/commands.h"
 #include "store/database.h"
 #include "stack.h"
@@ -36,15 +37,23 @@ void PrintHelp() {
       "  through nginx over TLS) and measures the server under their load. By default it starts a\n"
       "  private stack (PostgreSQL, mdm-fcgi, nginx on a free loopback port) and stops it at the end.\n"
       "\n"
-      "  --mode idle|cycle  idle (default): each client thread sends Idle reports for its share of the\n"
+      "  --mode idle|cycle|soak\n"
+      "                     idle (default): each client thread sends Idle reports for its share of the\n"
       "                     devices over one keep-alive HTTP/1.1 connection, each body signed once up\n"
       "                     front. cycle: for each device, queue a command (EnqueueCommand on the\n"
       "                     thread's own database connection), send Idle (must get it), send\n"
       "                     Acknowledged for it (signed per request; the answer must be empty).\n"
+      "                     soak: the fleet lives against the stack for --minutes (commands in batches\n"
+      "                     through the admin API and mdm-console, mdmcron, pushes to a fake APNs that\n"
+      "                     wake the devices, inventory answers, some NotNow and Error) while the\n"
+      "                     server's memory, fds, database connections and table sizes are sampled;\n"
+      "                     exits 1 when one grows after the warm-up (see tests/devicesim/soak.h).\n"
+      "  --minutes M        soak: how long, warm-up included (default 10)\n"
+      "  --sample-every S   soak: seconds between samples (default 10)\n"
       "  --devices N        devices to enroll, each with its own certificate (default 1000)\n"
       "  --threads K        client threads, each with its own connection (default 16; at most N)\n"
       "  --seconds S        seconds measured (default 10)\n"
-      "  --warmup S         seconds of load before measuring (default 1)\n"
+      "  --warmup S         seconds of load before measuring (default 1; soak: a fifth of it, at most 120)\n"
       "  --workers N        worker processes of the mdm-fcgi it starts (default 4)\n"
       "  --worker-threads T threads in each worker process (default 1)\n"
       "  --hostile K        idle mode: K more client threads send 8 MB hostile bodies in a loop\n"
@@ -68,7 +77,8 @@ void PrintHelp() {
 
 struct Options {
   std::string mode = "idle";
-  int devices = 1000, threads = 16, seconds = 10, warmup = 1, workers = 4, worker_threads = 1, hostile = 0;
+  int devices = 1000, threads = 16, seconds = 10, warmup = -1, workers = 4, worker_threads = 1, hostile = 0;
+  int minutes = 10, sample_every = 10;  // soak
   bool pgbench = false;
   std::string config, url, ca;
 };
@@ -113,18 +123,24 @@ std::optional<Options> Parse(int argc, char** argv) {
     else if (a == "--workers") o.workers = Number(a, value(), 1);
     else if (a == "--worker-threads") o.worker_threads = Number(a, value(), 1);
     else if (a == "--hostile") o.hostile = Number(a, value(), 0);
+    else if (a == "--minutes") o.minutes = Number(a, value(), 1);
+    else if (a == "--sample-every") o.sample_every = Number(a, value(), 1);
     else if (a == "--pgbench") o.pgbench = true;
     else if (a == "--config") o.config = value();
     else if (a == "--url") o.url = value();
     else if (a == "--ca") o.ca = value();
     else throw std::invalid_argument("unknown argument '" + a + "'");
   }
-  if (o.mode != "idle" && o.mode != "cycle") throw std::invalid_argument("--mode is idle or cycle, not '" + o.mode + "'");
+  if (o.mode != "idle" && o.mode != "cycle" && o.mode != "soak")
+    throw std::invalid_argument("--mode is idle, cycle or soak, not '" + o.mode + "'");
+  if (o.warmup < 0) o.warmup = o.mode == "soak" ? std::min(120, o.minutes * 60 / 5) : 1;
   if (o.threads > o.devices) throw std::invalid_argument("--threads must not exceed --devices");
   if (o.hostile > 0 && o.mode != "idle") throw std::invalid_argument("--hostile goes with --mode idle");
   bool existing = !o.config.empty(), url = !o.url.empty(), ca = !o.ca.empty();
   if (existing != url || existing != ca) throw std::invalid_argument("--config, --url and --ca go together");
   if (existing && o.pgbench) throw std::invalid_argument("--pgbench needs the stack devicesim starts");
+  if (o.mode == "soak" && (existing || o.pgbench))
+    throw std::invalid_argument("--mode soak samples the stack devicesim starts: no --config or --pgbench");
   if (url && !IsLoopback(o.url)) throw std::invalid_argument("--url must name a loopback host (localhost, 127.x, [::1])");
   return o;
 }
@@ -401,6 +417,12 @@ int Main(const Options& o) {
                 o.worker_threads, stack->root().c_str());
   }
   const Target target = stack ? FromStack(*stack) : FromConfig(o);
+  if (o.mode == "soak") {
+    SoakOptions so{.devices = o.devices, .threads = o.threads, .seconds = o.minutes * 60, .warmup = o.warmup,
+                   .sample_every = o.sample_every, .batch_size = std::max(1, o.devices / 10), .workers = o.workers,
+                   .worker_threads = o.worker_threads};
+    return RunSoak(so, *stack, target);
+  }
   const Probe probe(stack ? stack->root() : std::filesystem::canonical(o.config).string(), target.conninfo, stack.get());
 
   const auto key = mdm::crypto::GenerateRsaKey();

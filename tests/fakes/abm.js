@@ -87,10 +87,23 @@
 //                               the N-th such request (or the next, if fail_after took that one)
 //                               is 429 TOO_MANY_REQUESTS with Retry-After: S (once)
 //   "fail_assign": [serial]     assigning a profile to these answers FAILED
+// Network faults, each one of: true (every request), or {"path"?, "from"?, "times"?}: the requests
+// to that path (any request, /session included, without one), counted by each fault on its own
+// from when the file was taken, from the "from"-th (default 1) on, for "times" requests (default:
+// every one from there). A faulted request is handled all the same (its effects happen); only its
+// answer is withheld:
+//   "stall"                     no answer ever; the connection stays open until the client leaves
+//   "drop"                      the connection is closed (FIN) with no answer
+//   "reset"                     the connection is reset (TCP RST) with no answer
+//   "delay_ms": M | {"ms": M, "path"?, "from"?, "times"?}
+//                               the answer is sent M milliseconds (0 to 600000) late
+// When several match one request, the first of stall, drop, reset, delay_ms acts.
 // An invalid file is reported on stderr and changes nothing.
 //
 // Records: <state>/requests.jsonl gets one line per answer, written before the answer is sent:
-// {"method", "path" (without the query), "status", "body"? (the request body, when it had one)}.
+// {"method", "path" (without the query), "status", "body"? (the request body, when it had one)};
+// a request a fault leaves unanswered gets its line at once, with status 0 and "fault": "stall",
+// "drop" or "reset".
 'use strict';
 
 const crypto = require('crypto');
@@ -401,7 +414,14 @@ class Cursors {
 
 // --- control.json --------------------------------------------------------------------------
 
-const CONTROL_KEYS = new Set(['changes', 'expire_cursors', 'invalid_cursors', 'fail_after', 'rate_limit', 'fail_assign']);
+const CONTROL_KEYS = new Set([
+  'changes', 'expire_cursors', 'invalid_cursors', 'fail_after', 'rate_limit', 'fail_assign',
+  'stall', 'drop', 'reset', 'delay_ms',
+]);
+// The network faults, in the order they are tried on a request.
+const FAULTS = ['stall', 'drop', 'reset', 'delay_ms'];
+const FAULT_KEYS = new Set(['path', 'from', 'times']);
+const MAX_DELAY_MS = 600000;
 
 function isPositiveInteger(v) {
   return Number.isInteger(v) && v >= 1;
@@ -426,6 +446,45 @@ function checkControl(c) {
   if (c.fail_assign !== undefined && !(Array.isArray(c.fail_assign) && c.fail_assign.every((s) => typeof s === 'string'))) {
     throw new Error('bad fail_assign');
   }
+  for (const name of FAULTS) {
+    if (c[name] !== undefined) faultOf(name, c[name]);
+  }
+}
+
+// A network fault of control.json as { name, ms, path, from, times, seen }; throws when invalid.
+function faultOf(name, value) {
+  const fault = { name, ms: 0, path: null, from: 1, times: null, seen: 0 };
+  const bad = (why) => new Error(`bad ${name}: ${why}`);
+  const isDelay = (v) => Number.isInteger(v) && v >= 0 && v <= MAX_DELAY_MS;
+  if (name === 'delay_ms' && typeof value === 'number') {
+    if (!isDelay(value)) throw bad(`not an integer from 0 to ${MAX_DELAY_MS}`);
+    fault.ms = value;
+    return fault;
+  }
+  if (value === true && name !== 'delay_ms') return fault;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw bad(name === 'delay_ms' ? 'neither milliseconds nor an object' : 'neither true nor an object');
+  }
+  for (const key of Object.keys(value)) {
+    if (!FAULT_KEYS.has(key) && !(name === 'delay_ms' && key === 'ms')) throw bad(`unknown key ${key}`);
+  }
+  if (name === 'delay_ms') {
+    if (!isDelay(value.ms)) throw bad(`ms is not an integer from 0 to ${MAX_DELAY_MS}`);
+    fault.ms = value.ms;
+  }
+  if (value.path !== undefined) {
+    if (typeof value.path !== 'string' || !value.path.startsWith('/')) throw bad('path does not start with /');
+    fault.path = value.path;
+  }
+  if (value.from !== undefined) {
+    if (!isPositiveInteger(value.from)) throw bad('from is not a positive integer');
+    fault.from = value.from;
+  }
+  if (value.times !== undefined) {
+    if (!isPositiveInteger(value.times)) throw bad('times is not a positive integer');
+    fault.times = value.times;
+  }
+  return fault;
 }
 
 class Control {
@@ -440,6 +499,7 @@ class Control {
     this.rateLimit = null;
     this.failAssign = new Set();
     this.count = 0;  // requests with a live session since the file was taken
+    this.faults = [];  // network faults, in FAULTS order, each counting its requests
   }
 
   refresh(account, cursors, nowMs) {
@@ -463,6 +523,7 @@ class Control {
     this.rateLimit = c.rate_limit ?? null;
     this.failAssign = new Set(c.fail_assign ?? []);
     this.count = 0;
+    this.faults = FAULTS.filter((name) => c[name] !== undefined).map((name) => faultOf(name, c[name]));
     const changes = c.changes ?? [];
     const texts = changes.map((change) => JSON.stringify(change));
     const extendsApplied = this.applied.length <= texts.length && this.applied.every((t, i) => t === texts[i]);
@@ -483,6 +544,19 @@ class Control {
       return { status: 429, body: 'TOO_MANY_REQUESTS', headers: { 'Retry-After': String(retryAfter) } };
     }
     return null;
+  }
+
+  // The network fault that acts on a request to `pathname` (counting it for each fault whose path
+  // it matches), or null.
+  fault(pathname) {
+    let acting = null;
+    for (const f of this.faults) {
+      if (f.path !== null && f.path !== pathname) continue;
+      f.seen += 1;
+      const hit = f.seen >= f.from && (f.times === null || f.seen < f.from + f.times);
+      if (hit && acting === null) acting = f;
+    }
+    return acting;
   }
 
   cursorProblem(cursor, nowMs) {
@@ -773,11 +847,24 @@ function main() {
       }
       const record = { method: req.method, path: req.url.replace(/\?.*$/s, ''), status: reply.status };
       if (text !== '') record.body = text;
-      fs.writeSync(records, `${JSON.stringify(record)}\n`);
-      const isText = typeof reply.body === 'string';
-      const body = isText ? reply.body : JSON.stringify(reply.body);
-      res.writeHead(reply.status, { ...reply.headers, 'Content-Type': isText ? TEXT_TYPE : JSON_TYPE });
-      res.end(body);
+      const fault = control.fault(record.path);
+      if (fault !== null && fault.name !== 'delay_ms') {
+        Object.assign(record, { status: 0, fault: fault.name });
+        fs.writeSync(records, `${JSON.stringify(record)}\n`);
+        // The raw TCP socket under the TLS one: only it can be reset.
+        if (fault.name === 'drop') req.socket.destroy();
+        if (fault.name === 'reset') (req.socket._parent ?? req.socket).resetAndDestroy();
+        return;  // "stall": the request stays unanswered
+      }
+      const send = () => {
+        fs.writeSync(records, `${JSON.stringify(record)}\n`);
+        const isText = typeof reply.body === 'string';
+        const body = isText ? reply.body : JSON.stringify(reply.body);
+        res.writeHead(reply.status, { ...reply.headers, 'Content-Type': isText ? TEXT_TYPE : JSON_TYPE });
+        res.end(body);
+      };
+      if (fault === null) send();
+      else setTimeout(send, fault.ms);
     });
     req.on('error', () => {});  // a client going away mid-request is not our problem
   });

@@ -38,13 +38,19 @@
 //   "close"  - the connection is dropped mid-request: no answer, no GOAWAY;
 //   "goaway" - GOAWAY (debug data {"reason":"Shutdown"}) whose last stream is the one before this
 //              (or the highest already answered); this stream and any later ones are refused
-//              (RST_STREAM REFUSED_STREAM) and the connection closes once the earlier ones finish.
+//              (RST_STREAM REFUSED_STREAM) and the connection closes once the earlier ones finish;
+//   "stall"  - no answer ever: the stream stays open (the connection and its other streams go on)
+//              until the client gives up on it;
+//   "reset"  - the stream is reset (RST_STREAM INTERNAL_ERROR) with no answer; the connection and
+//              its other streams go on;
+//   "delay:MS" - 200, sent MS milliseconds (0 to 60000) later; recorded at once, as 200.
 // The file is looked at before each batch of answers (see flush) and re-read when rewritten (write
 // it elsewhere and rename it into place), which also restarts every token at the head of its list;
 // an invalid file is reported on stderr and ignored. No file: every push is 200.
 //
 // Records: <state>/pushes.jsonl gets one JSON line per request answered, and per push cut off by
-// "close"/"goaway" (status 0, reason "close"/"goaway"); the requests of one event-loop turn are
+// "close"/"goaway"/"stall"/"reset" (status 0, reason the action's name; a stalled push is recorded
+// when it stalls); the requests of one event-loop turn are
 // written with one write(2) before any of their answers is sent, so a client holding an answer
 // finds its record:
 //   {"token","topic","mdm","expiration","priority","push_type","apns_id","status","reason"}
@@ -58,7 +64,7 @@ const fs = require('fs');
 const http2 = require('http2');
 const path = require('path');
 
-const { NGHTTP2_NO_ERROR, NGHTTP2_REFUSED_STREAM } = http2.constants;
+const { NGHTTP2_INTERNAL_ERROR, NGHTTP2_NO_ERROR, NGHTTP2_REFUSED_STREAM } = http2.constants;
 const MAX_PAYLOAD = 4096;
 const STATUS_REASONS = {
   400: 'BadDeviceToken',
@@ -68,8 +74,12 @@ const STATUS_REASONS = {
   500: 'InternalServerError',
   503: 'ServiceUnavailable',
 };
-const ACTIONS = new Set(['200', ...Object.keys(STATUS_REASONS), 'close', 'goaway']);
+const ACTIONS = new Set(['200', ...Object.keys(STATUS_REASONS), 'close', 'goaway', 'stall', 'reset']);
+// Actions that give no answer: the record says which, with status 0.
+const UNANSWERED = new Set(['stall', 'reset']);
 const STATUS_REASON_RE = /^([45][0-9][0-9]):([A-Za-z]+)$/;
+const DELAY_RE = /^delay:([0-9]{1,5})$/;
+const MAX_DELAY_MS = 60000;
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const TOKEN_RE = /^[0-9a-f]{64,}$/i;
 const INTEGER_RE = /^[0-9]+$/;
@@ -135,7 +145,7 @@ class Behaviour {
       for (const [token, actions] of Object.entries(JSON.parse(text))) {
         if (!Array.isArray(actions) || actions.length === 0) throw new Error(`${token}: not a non-empty list`);
         const list = actions.map(String);
-        const bad = list.find((a) => !ACTIONS.has(a) && !STATUS_REASON_RE.test(a));
+        const bad = list.find((a) => !ACTIONS.has(a) && !STATUS_REASON_RE.test(a) && delayOf(a) === null);
         if (bad !== undefined) throw new Error(`${token}: unknown action ${bad}`);
         this.rules.set(token.toLowerCase(), list);
       }
@@ -144,6 +154,12 @@ class Behaviour {
       process.stderr.write(`apns fake: ignoring ${this.file}: ${e.message}\n`);
     }
   }
+}
+
+// The milliseconds of a "delay:MS" action, or null for any other.
+function delayOf(action) {
+  const m = DELAY_RE.exec(action);
+  return m && Number(m[1]) <= MAX_DELAY_MS ? Number(m[1]) : null;
 }
 
 // The record of a request: what it asks for, and status 200 or the first thing wrong with it.
@@ -225,8 +241,8 @@ function main() {
   };
 
   // Settles what happens to a request: false when it gets no answer at all (the client reset it,
-  // or its connection was cut off before); else its action, and status (0 for "close"/"goaway")
-  // and reason in its record.
+  // or its connection was cut off before); else its action, and status (0 for "close", "goaway",
+  // "stall" and "reset") and reason in its record.
   const decide = (entry) => {
     const { stream, ctx, push } = entry;
     if (stream.destroyed || ctx.dropped || stream.id > ctx.lastStreamId) return false;
@@ -238,6 +254,10 @@ function main() {
       } else if (entry.action === 'goaway') {
         ctx.lastStreamId = Math.max(stream.id - 2, ctx.highestAnswered);
         Object.assign(push, { status: 0, reason: 'goaway' });
+      } else if (UNANSWERED.has(entry.action)) {
+        Object.assign(push, { status: 0, reason: entry.action });
+      } else if (delayOf(entry.action) !== null) {
+        entry.delayMs = delayOf(entry.action);
       } else {
         const custom = STATUS_REASON_RE.exec(entry.action);
         Object.assign(push, custom ? { status: Number(custom[1]), reason: custom[2] }
@@ -248,7 +268,7 @@ function main() {
     return true;
   };
 
-  const act = ({ stream, session, ctx, push, action }) => {
+  const act = ({ stream, session, ctx, push, action, delayMs }) => {
     if (action === 'close') {
       session.socket[RAW_SOCKET].destroy();
       session.destroy();
@@ -258,7 +278,13 @@ function main() {
         if (open.id > ctx.lastStreamId) open.close(NGHTTP2_REFUSED_STREAM);
       }
       session.close();
-    } else {
+    } else if (action === 'reset') {
+      stream.close(NGHTTP2_INTERNAL_ERROR);
+    } else if (delayMs !== null) {
+      setTimeout(() => {
+        if (!stream.destroyed && !stream.closed) respond(stream, push.apns_id, push.status, push.reason);
+      }, delayMs);
+    } else if (action !== 'stall') {  // a stalled stream stays open, unanswered
       respond(stream, push.apns_id, push.status, push.reason);
     }
   };
@@ -318,7 +344,7 @@ function main() {
     stream.on('end', () => {
       const push = checkRequest(headers, Buffer.concat(chunks), size, ctx.topic);
       if (batch.length === 0) setImmediate(flush);
-      batch.push({ stream, session, ctx, push, action: null });
+      batch.push({ stream, session, ctx, push, action: null, delayMs: null });
     });
   });
 

@@ -118,6 +118,7 @@ std::vector<FakeAbm::Request> FakeAbm::Requests() const {
     auto status = d.FindMember("status");
     if (status != d.MemberEnd() && status->value.IsInt()) r.status = status->value.GetInt();
     r.body = StringMember(d, "body");
+    r.fault = StringMember(d, "fault");
     out.push_back(std::move(r));
   }
   return out;

@@ -30,8 +30,9 @@ class FakeAbm {
 
   struct Request {
     std::string method, path;  // path without the query
-    int status = 0;
+    int status = 0;            // 0: left unanswered by a fault
     std::string body;          // the request body, "" when it had none
+    std::string fault;         // "stall", "drop" or "reset" (control.json) when unanswered, else ""
   };
   // Every request answered so far, oldest first.
   std::vector<Request> Requests() const;

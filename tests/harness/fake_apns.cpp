@@ -20,9 +20,17 @@
 namespace mdm::test {
 namespace {
 
-const std::set<std::string> kActions = {"200", "400", "403", "410", "429", "500", "503", "close", "goaway"};
+const std::set<std::string> kActions = {"200", "400", "403", "410", "429", "500", "503",
+                                         "close", "goaway", "stall", "reset"};
 // "403:BadCertificateEnvironment": an error status with a reason of the test's choosing.
 const std::regex kStatusReason("[45][0-9][0-9]:[A-Za-z]+");
+// "delay:250": 200, that many milliseconds late (at most 60000).
+const std::regex kDelay("delay:[0-9]{1,5}");
+
+bool ValidAction(const std::string& a) {
+  if (kActions.contains(a) || std::regex_match(a, kStatusReason)) return true;
+  return std::regex_match(a, kDelay) && std::stoi(a.substr(6)) <= 60000;
+}
 
 crypto::Cert Must(Result<crypto::Cert> cert, const std::string& what) {
   if (!cert.ok()) throw std::runtime_error("FakeApns: making " + what + ": " + cert.status().message());
@@ -71,7 +79,7 @@ long IntegerOr(const rapidjson::Value& line, const char* name, long fallback) {
 
 }  // namespace
 
-FakeApns::FakeApns(std::string topic, std::string tls_max) : topic_(std::move(topic)) {
+FakeApns::FakeApns(std::string topic, std::string tls_max, int max_streams) : topic_(std::move(topic)) {
   const std::string& root = dir_.path();
   std::filesystem::create_directories(StatePath(""));
 
@@ -96,6 +104,7 @@ FakeApns::FakeApns(std::string topic, std::string tls_max) : topic_(std::move(to
                                    "--cert", root + "/server.pem", "--key", root + "/server.key", "--client-ca",
                                    root + "/apple-ca.pem", "--state", StatePath("")};
   if (!tls_max.empty()) argv.insert(argv.end(), {"--tls-max", tls_max});
+  if (max_streams > 0) argv.insert(argv.end(), {"--max-streams", std::to_string(max_streams)});
   node_ = Process(argv, log);
   // stdout and stderr share the log: look for the one line stdout carries.
   const std::regex listening("(^|\n)listening ([0-9]+)\n");
@@ -124,8 +133,7 @@ std::pair<std::string, std::string> FakeApns::foreign_client_identity() const {
 
 void FakeApns::SetBehaviour(const std::string& hex_token, const std::vector<std::string>& actions) {
   for (const auto& a : actions)
-    if (!kActions.contains(a) && !std::regex_match(a, kStatusReason))
-      throw std::invalid_argument("FakeApns: unknown behaviour " + a);
+    if (!ValidAction(a)) throw std::invalid_argument("FakeApns: unknown behaviour " + a);
   if (actions.empty())
     behaviour_.erase(hex_token);
   else
@@ -139,7 +147,7 @@ void FakeApns::SetBehaviour(const std::string& hex_token, const std::vector<std:
     w.StartArray();
     for (const auto& a : list) {
       if (!std::all_of(a.begin(), a.end(), [](unsigned char c) { return std::isdigit(c); }))
-        w.String(a.c_str());  // "close", "goaway", "403:Reason"
+        w.String(a.c_str());  // "close", "goaway", "stall", "reset", "delay:MS", "403:Reason"
       else
         w.Int(std::stoi(a));
     }

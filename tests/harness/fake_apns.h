@@ -21,15 +21,16 @@ class FakeApns {
     long expiration;                         // -1: no apns-expiration header
     int priority;                            // 0: not a valid apns-priority
     std::string push_type;
-    int status;                              // 0: cut off by a "close" or "goaway" behaviour
-    std::string reason;                      // the error answer's reason, "close"/"goaway", or ""
+    int status;                              // 0: no answer ("close", "goaway", "stall", "reset")
+    std::string reason;                      // the error answer's reason, that action's name, or ""
   };
 
   // Makes a test "Apple" CA, a server certificate for localhost, and starts node tests/fakes/apns.js.
   // tls_max "1.2" caps the fake's TLS version (a refused client certificate is then an alert in
   // the handshake); "" leaves TLS 1.3 (the client's handshake completes, then the reset).
+  // max_streams > 0 is the SETTINGS_MAX_CONCURRENT_STREAMS the fake announces (else its default).
   explicit FakeApns(std::string topic = "com.apple.mgmt.External.11111111-2222-3333-4444-555555555555",
-                    std::string tls_max = "");
+                    std::string tls_max = "", int max_streams = 0);
   ~FakeApns();  // stops it
   FakeApns(const FakeApns&) = delete;
   FakeApns& operator=(const FakeApns&) = delete;
@@ -44,11 +45,15 @@ class FakeApns {
 
   // Rewrites behaviour.json with `actions` for the token ("*": tokens not named otherwise); an
   // empty list removes the token's entry. Actions: "200", "400", "403", "410", "429", "500",
-  // "503", "close", "goaway", or "STATUS:Reason" (e.g. "403:BadCertificateEnvironment": that
-  // status, 400 to 599, with that reason, letters only); anything else throws std::invalid_argument.
+  // "503", "close", "goaway", "stall" (never answered), "reset" (RST_STREAM, no answer),
+  // "delay:MS" (200, MS milliseconds late, at most 60000), or "STATUS:Reason" (e.g.
+  // "403:BadCertificateEnvironment": that status, 400 to 599, with that reason, letters only);
+  // anything else throws std::invalid_argument.
   void SetBehaviour(const std::string& hex_token, const std::vector<std::string>& actions);
   std::vector<Push> Pushes() const;  // parses pushes.jsonl
   int Sessions() const;              // HTTP/2 connections accepted so far
+  // The file behind Pushes(), for a reader that follows it as it grows (devicesim --mode soak).
+  std::string pushes_file() const { return StatePath("pushes.jsonl"); }
 
  private:
   std::string StatePath(const std::string& name) const;

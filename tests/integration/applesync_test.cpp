@@ -1,11 +1,15 @@
 // applesync against a fake of Apple's device enrollment API (HTTPS, OAuth 1.0a, paging, cursors).
 #include <catch2/catch.hpp>
 
+#include <rapidjson/document.h>
+
 #include <algorithm>
 #include <ctime>
+#include <map>
 
 #include "fake_abm.h"
 #include "stack.h"
+#include "webhook_receiver.h"
 #include "store/settings.h"
 
 using mdm::test::FakeAbm;
@@ -182,4 +186,34 @@ TEST_CASE("a second applesync at the same time exits quietly; a near expiry warn
   SharedStack().SetSetting(setting::kAbmTokenExpires, expires);
   CHECK(warn.exit_code == 0);
   CHECK_THAT(warn.output, Catch::Contains("warning: the ABM/ASM server token expires in"));
+}
+
+TEST_CASE("applesync files abm.DeviceChanged for each device it stores, for a webhook that takes it", "[abm]") {
+  FakeAbm& abm = Abm();
+  auto& s = SharedStack();
+  REQUIRE(Sync().exit_code == 0);
+  mdm::test::WebhookReceiver rx("");
+  REQUIRE(s.Console({"webhook", "add", rx.url(), "--events", "abm.DeviceChanged"}).exit_code == 0);
+  abm.SetControl("{\"changes\": [{\"serial\": \"ABM00000005\", \"op_type\": \"modified\", \"model\": \"iPad (webhook)\"}, "
+                 "{\"serial\": \"ABM00000200\", \"op_type\": \"added\", \"model\": \"iPhone 15\"}]}");
+  auto sync = Sync();
+  INFO(sync.output);
+  REQUIRE(sync.exit_code == 0);
+  auto deliver = s.Console({"webhook", "deliver"});
+  INFO(deliver.output);
+  REQUIRE(deliver.exit_code == 0);
+  std::map<std::string, std::pair<std::string, std::string>> got;  // serial -> (op_type, model)
+  for (const auto& r : rx.Events()) {
+    CHECK(r.status == 200);
+    rapidjson::Document d;
+    d.Parse(r.event.c_str());
+    REQUIRE(d.IsObject());
+    CHECK(std::string(d["topic"].GetString()) == "abm.DeviceChanged");
+    const auto& e = d["abm_event"];
+    got[e["serial_number"].GetString()] = {e["op_type"].GetString(), e.HasMember("model") ? e["model"].GetString() : ""};
+  }
+  CHECK(got.size() == 2);
+  CHECK(got["ABM00000005"] == std::make_pair(std::string("modified"), std::string("iPad (webhook)")));
+  CHECK(got["ABM00000200"] == std::make_pair(std::string("added"), std::string("iPhone 15")));
+  REQUIRE(s.Console({"webhook", "remove", rx.url()}).exit_code == 0);
 }

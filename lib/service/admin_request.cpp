@@ -1,0 +1,161 @@
+#include "service/admin_request.h"
+
+#include <algorithm>
+#include <charconv>
+
+#include <rapidjson/document.h>
+
+#include "core/utf8.h"
+#include "json/json.h"
+#include "protocol/command_schema.h"
+#include "protocol/messages.h"
+
+namespace mdm::service {
+namespace {
+
+AdminRefusal Refuse(int status, std::string message) { return AdminRefusal{status, std::move(message)}; }
+
+bool Truthy(std::string_view query, const char* key) {
+  std::string v;
+  return http::QueryParam(query, key, &v) && (v.empty() || v == "1" || v == "true");
+}
+
+// GET /devices/<enrollment-id>/commands?status=&limit=&offset= (store::CommandHistoryJson).
+std::variant<AdminRoute, AdminRefusal> ReadCommandHistory(std::string_view raw_id, std::string_view query) {
+  AdminRoute route;
+  route.kind = AdminRoute::Kind::kCommandHistory;
+  store::CommandHistoryQuery& q = route.history;
+  if (!http::UrlDecode(raw_id, &q.enrollment_id, false) || !IsPrintableUtf8(q.enrollment_id))
+    return Refuse(400, "malformed enrollment ID: escape it as UTF-8 (%XX)");
+  // A parameter that is there must be readable: QueryParam says false for absent and malformed.
+  auto given = [&](std::string_view key) {
+    for (size_t pos = 0; pos <= query.size();) {
+      size_t amp = std::min(query.find('&', pos), query.size());
+      std::string_view part = query.substr(pos, amp - pos);
+      if (part.substr(0, part.find('=')) == key) return true;
+      pos = amp + 1;
+    }
+    return false;
+  };
+  auto number = [&](const char* key, long long min, long long max, long long* out) {
+    if (!given(key)) return true;
+    std::string v;
+    if (!http::QueryParam(query, key, &v)) return false;
+    auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), *out);
+    return ec == std::errc() && p == v.data() + v.size() && *out >= min && *out <= max;
+  };
+  if (given("status")) {
+    std::string v;
+    if (!http::QueryParam(query, "status", &v)) return Refuse(400, "malformed status in the query");
+    if (!v.empty()) {
+      for (const char* s : store::kQueueStatuses)
+        if (v == s) q.status = v;
+      if (!q.status)
+        return Refuse(400, "status must be one of Pending, NotNow, Acknowledged, Error, CommandFormatError, "
+                           "Expired, Canceled");
+    }
+  }
+  if (!number("limit", 1, 1000, &q.limit)) return Refuse(400, "limit must be a number from 1 to 1000");
+  if (!number("offset", 0, 1'000'000'000, &q.offset)) return Refuse(400, "offset must be a number, 0 or more");
+  return route;
+}
+
+}  // namespace
+
+std::variant<AdminRoute, AdminRefusal> ReadAdminRoute(std::string_view method, std::string_view path,
+                                                      std::string_view query) {
+  using Kind = AdminRoute::Kind;
+  AdminRoute route;
+  auto is = [&](Kind kind) {
+    route.kind = kind;
+    return route;
+  };
+  if (path == "/commands") {
+    if (method != "POST") return Refuse(405, "POST a command here");
+    return is(Kind::kPostCommand);
+  }
+  if (path.starts_with("/commands/") && method == "GET") {
+    route.id = std::string(path.substr(10));
+    return is(Kind::kCommand);
+  }
+  if (method == "GET") {
+    if (path == "/groups") return is(Kind::kGroups);
+    if (path == "/profiles") return is(Kind::kProfiles);
+    if (path == "/apps") return is(Kind::kApps);
+    if (path == "/declarations") return is(Kind::kDeclarations);
+    if (path == "/devices") return is(Kind::kDevices);
+    if (path.starts_with("/devices/") && path.ends_with("/commands") && path.size() > 18)
+      return ReadCommandHistory(path.substr(9, path.size() - 18), query);
+    if (path.starts_with("/devices/")) {
+      if (!http::UrlDecode(path.substr(9), &route.id, false) || !IsPrintableUtf8(route.id))
+        return Refuse(400, "malformed device ID: escape it as UTF-8 (%XX)");
+      return is(Kind::kDevice);
+    }
+  }
+  return Refuse(404, "unknown admin route /v1" + std::string(path));
+}
+
+std::variant<AdminCommand, AdminRefusal> ReadAdminCommand(const http::Request& req) {
+  AdminCommand out;
+  out.options.source = "api";
+  std::string ct = req.content_type();
+  if (protocol::ContentTypeIs(ct, "application/json")) {
+    rapidjson::Document doc;
+    if (Status s = json::Parse(req.body, &doc); !s.ok()) return Refuse(400, "the body is refused: " + s.message());
+    if (!doc.IsObject()) return Refuse(400, "the body must be a JSON object");
+    auto ids = doc.FindMember("enrollment_ids");
+    if (ids == doc.MemberEnd() || !ids->value.IsArray())
+      return Refuse(400, "enrollment_ids must be an array of enrollment IDs");
+    for (const auto& v : ids->value.GetArray()) {
+      if (!v.IsString()) return Refuse(400, "enrollment_ids must hold strings");
+      out.targets.emplace_back(v.GetString(), v.GetStringLength());
+    }
+    auto rt = doc.FindMember("request_type");
+    if (rt == doc.MemberEnd() || !rt->value.IsString()) return Refuse(400, "request_type must be a string");
+    rapidjson::Value empty(rapidjson::kObjectType);
+    auto params = doc.FindMember("parameters");
+    auto built = protocol::CommandFromJson(std::string_view(rt->value.GetString(), rt->value.GetStringLength()),
+                                           params == doc.MemberEnd() ? empty : params->value);
+    if (!built.ok()) return Refuse(400, built.status().message());
+    out.command = std::move(built).value();
+    if (auto p = doc.FindMember("priority"); p != doc.MemberEnd()) {
+      if (!p->value.IsInt() || p->value.GetInt() < -100 || p->value.GetInt() > 100)
+        return Refuse(400, "priority must be an integer from -100 to 100");
+      out.options.priority = p->value.GetInt();
+    }
+    if (auto f = doc.FindMember("force"); f != doc.MemberEnd()) {
+      if (!f->value.IsBool()) return Refuse(400, "force must be true or false");
+      out.options.force = f->value.GetBool();
+    }
+  } else if (protocol::ContentTypeIs(ct, "application/x-plist") || protocol::ContentTypeIs(ct, "application/xml") ||
+             protocol::ContentTypeIs(ct, "text/xml")) {
+    auto parsed = plist::ParseDict(req.body);
+    if (!parsed.ok()) return Refuse(400, parsed.status().message());
+    out.command = std::move(parsed).value();
+    size_t pos = 0;
+    const std::string& q = req.query;
+    while (pos <= q.size()) {
+      size_t amp = q.find('&', pos);
+      if (amp == std::string::npos) amp = q.size();
+      std::string part = q.substr(pos, amp - pos), value;
+      if (part.rfind("enrollment_id=", 0) == 0) {
+        if (!http::UrlDecode(part.substr(14), &value, true) || !IsPrintableUtf8(value))
+          return Refuse(400, "malformed enrollment_id in the query: escape it as UTF-8 (%XX)");
+        for (size_t b = 0; b <= value.size();) {
+          size_t c = value.find(',', b);
+          if (c == std::string::npos) c = value.size();
+          if (c > b) out.targets.push_back(value.substr(b, c - b));
+          b = c + 1;
+        }
+      }
+      pos = amp + 1;
+    }
+    out.options.force = Truthy(q, "force");
+  } else {
+    return Refuse(415, "send application/json, or a plist Command with application/x-plist");
+  }
+  out.push = !Truthy(req.query, "nopush");
+  return out;
+}
+
+}  // namespace mdm::service

@@ -1,0 +1,60 @@
+// What an admin API request asks for, read from its method, path, query and body alone (no
+// database, no key check): AdminApi::Handle checks the key, reads the request here, then acts.
+// Kept apart so the reading is tested and fuzzed on its own (tests/fuzz/admin_fuzz.cpp).
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "http/message.h"
+#include "plist/property_list.h"
+#include "service/commands.h"
+#include "store/device_reads.h"
+
+namespace mdm::service {
+
+// A request refused before anything is done: the HTTP status and the sentence of the JSON error.
+struct AdminRefusal {
+  int status = 400;
+  std::string message;
+};
+
+struct AdminRoute {
+  enum class Kind {
+    kPostCommand,     // POST /commands (the body: ReadAdminCommand)
+    kCommand,         // GET /commands/<uuid>
+    kGroups,          // GET /groups, /profiles, /apps, /declarations, /devices
+    kProfiles,
+    kApps,
+    kDeclarations,
+    kDevices,
+    kDevice,          // GET /devices/<id>
+    kCommandHistory,  // GET /devices/<enrollment-id>/commands?status=&limit=&offset=
+  };
+  Kind kind = Kind::kDevices;
+  std::string id;                       // kCommand: the UUID as written; kDevice: the ID, decoded
+  store::CommandHistoryQuery history;   // kCommandHistory
+};
+
+// The route of `path` (below /v1, e.g. "/commands") for `method`, with the IDs in the path and
+// the query parameters checked: 404 for an unknown route, 405 for GET /commands, 400 for a
+// malformed ID or parameter.
+std::variant<AdminRoute, AdminRefusal> ReadAdminRoute(std::string_view method, std::string_view path,
+                                                      std::string_view query);
+
+struct AdminCommand {
+  std::vector<std::string> targets;  // enrollment IDs
+  EnqueueOptions options;            // source "api"; priority and force as asked
+  plist::Owned command;              // the Command dictionary (RequestType and its keys)
+  bool push = true;                  // false with ?nopush
+};
+
+// The body of POST /commands: JSON {"enrollment_ids": [...], "request_type": "DeviceLock",
+// "parameters": {...}, "priority": 0, "force": false}, or a plist Command dictionary
+// (application/x-plist, application/xml or text/xml) with the targets in the query
+// (?enrollment_id=A&enrollment_id=B, or a comma list) and ?force. 415 for another Content-Type.
+std::variant<AdminCommand, AdminRefusal> ReadAdminCommand(const http::Request& req);
+
+}  // namespace mdm::service
