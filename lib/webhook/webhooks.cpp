@@ -97,13 +97,17 @@ Status Remove(pqxx::connection& conn, const std::string& id_or_url) {
   return Status::Ok();
 }
 
+// The id of the webhook named, or 0 (every webhook) when none is.
+static Result<long long> IdOrAll(pqxx::connection& conn, const std::string& id_or_url) {
+  if (id_or_url.empty()) return 0LL;
+  auto w = Find(conn, id_or_url);
+  if (!w.ok()) return w.status();
+  return w->id;
+}
+
 Result<std::vector<Failure>> Failures(pqxx::connection& conn, const std::string& id_or_url, int limit) {
-  long long id = 0;
-  if (!id_or_url.empty()) {
-    auto w = Find(conn, id_or_url);
-    if (!w.ok()) return w.status();
-    id = w->id;
-  }
+  auto id = IdOrAll(conn, id_or_url);
+  if (!id.ok()) return id.status();
   pqxx::read_transaction tx(conn);
   auto rows = store::Exec(
       tx, "webhook_failures",
@@ -111,7 +115,7 @@ Result<std::vector<Failure>> Failures(pqxx::connection& conn, const std::string&
       "  to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
       "  to_char(failed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), coalesce(last_error, ''), attempts "
       "FROM webhook_outbox WHERE failed_at IS NOT NULL AND ($1 = 0 OR webhook_id = $1) ORDER BY seq LIMIT $2",
-      id, limit);
+      *id, limit);
   std::vector<Failure> out;
   for (const auto& r : rows)
     out.push_back({r[0].as<long long>(), r[1].as<long long>(), r[2].as<std::string>(), r[3].as<std::string>(),
@@ -121,19 +125,15 @@ Result<std::vector<Failure>> Failures(pqxx::connection& conn, const std::string&
 }
 
 Result<long long> Retry(pqxx::connection& conn, const std::string& id_or_url) {
-  long long id = 0;
-  if (!id_or_url.empty()) {
-    auto w = Find(conn, id_or_url);
-    if (!w.ok()) return w.status();
-    id = w->id;
-  }
+  auto id = IdOrAll(conn, id_or_url);
+  if (!id.ok()) return id.status();
   pqxx::work tx(conn);
   // Back in line with their seq: a device's later events (delivered since) stay delivered; these
   // go out before anything newer of that device.
   auto r = store::Exec(tx, "webhook_retry",
                        "UPDATE webhook_outbox SET failed_at = NULL, attempts = 0, next_attempt_at = now() "
                        "WHERE failed_at IS NOT NULL AND ($1 = 0 OR webhook_id = $1)",
-                       id);
+                       *id);
   tx.commit();
   return static_cast<long long>(r.affected_rows());
 }
