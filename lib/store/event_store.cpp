@@ -22,6 +22,14 @@ std::string OutboxInsert(const std::string& topic_expr, const std::string& devic
          " WHERE (" + where + ") AND w.enabled AND (w.topics = '{}' OR " + topic_expr + " = ANY (w.topics))";
 }
 
+// A topic as an SQL text literal (topics are our constants, never input).
+std::string TopicLiteral(const char* topic) {
+  std::string s(1, '\'');
+  s.append(topic);
+  s.append("'::text");
+  return s;
+}
+
 // The raw payload travels as bytea in binary, so a large report costs no hex or escaping.
 std::string Base64Of(const std::string& bytea_expr) {
   return "translate(encode(" + bytea_expr + ", 'base64'), E'\\n', '')";
@@ -75,7 +83,7 @@ std::string AcknowledgeEventCte(const std::string& when, const std::string& udid
                                 const std::string& status, const std::string& command_uuid,
                                 const std::string& raw_bytea, const std::string& url_params) {
   return "ev AS (" +
-         OutboxInsert("'" + std::string(topic::kConnect) + "'::text", "coalesce(nullif(" + udid + ", ''), " + enrollment_id + ")",
+         OutboxInsert(TopicLiteral(topic::kConnect), "coalesce(nullif(" + udid + ", ''), " + enrollment_id + ")",
                       "acknowledge_event",
                       "json_strip_nulls(json_build_object('udid', nullif(" + udid + ", ''), 'enrollment_id', nullif(" +
                           enrollment_id + ", ''), 'status', " + status + ", 'command_uuid', " + command_uuid +
@@ -86,7 +94,7 @@ std::string AcknowledgeEventCte(const std::string& when, const std::string& udid
 
 void FileDeviceRemovedEvent(pqxx::transaction_base& tx, const std::string& device_id) {
   static const std::string sql = OutboxInsert(
-      "'" + std::string(topic::kDeviceRemoved) + "'::text", "d.id", "device_event",
+      TopicLiteral(topic::kDeviceRemoved), "d.id", "device_event",
       "json_strip_nulls(json_build_object('udid', d.id, 'serial_number', d.serial_number, 'removed_by', 'operator'))",
       "devices d", "d.id = $1");
   Exec(tx, "event_device_removed", sql.c_str(), device_id);
@@ -95,7 +103,7 @@ void FileDeviceRemovedEvent(pqxx::transaction_base& tx, const std::string& devic
 std::string AbmDeviceEventCtes(const std::string& rows) {
   // Each changed device its own event id: the ids are drawn per row of a materialised CTE, and
   // only when a webhook could take them (applesync writes 100,000 rows on a cold sync).
-  const std::string t = std::string("'") + topic::kAbmDevice + "'";
+  const std::string t = TopicLiteral(topic::kAbmDevice);
   return "abm_ev_rows AS (SELECT gen_random_uuid() AS id, now() AS at, r.* FROM " + rows +
          " r WHERE EXISTS (SELECT 1 FROM webhooks WHERE enabled AND (topics = '{}' OR " + t +
          " = ANY (topics)))), abm_ev AS (INSERT INTO webhook_outbox (webhook_id, device_key, topic, event_id, payload) "

@@ -123,8 +123,12 @@ int Backoff(int attempts, const DeliveryOptions& opts) {
 
 std::string BigintArray(const std::vector<long long>& v) {
   std::string s = "{";
-  for (size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + std::to_string(v[i]);
-  return s + "}";
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (i) s += ',';
+    s += std::to_string(v[i]);
+  }
+  s += '}';
+  return s;
 }
 
 }  // namespace

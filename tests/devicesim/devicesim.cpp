@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <functional>
@@ -26,6 +27,7 @@
 #include "store/database.h"
 #include "stack.h"
 #include "store/settings.h"
+#include "webhook/webhooks.h"
 
 namespace devicesim {
 namespace {
@@ -59,6 +61,8 @@ void PrintHelp() {
       "  --hostile K        idle mode: K more client threads send 8 MB hostile bodies in a loop\n"
       "                     meanwhile (unsigned, and signed with an enrolled device's key: nested\n"
       "                     arrays, a NUL in a string, too many elements), each answer must be a 4xx\n"
+      "  --webhook-down     a webhook is configured whose receiver is down (a closed port) and\n"
+      "                     `webhook deliver --follow` runs: every event is filed, none delivered\n"
       "  --pgbench          afterwards, PostgreSQL's pgbench against the same cluster for scale:\n"
       "                     -i -s 10 into a database \"bench\", then -S -c 16 -j 2 -T 10\n"
       "  --config FILE --url URL --ca FILE\n"
@@ -79,7 +83,7 @@ struct Options {
   std::string mode = "idle";
   int devices = 1000, threads = 16, seconds = 10, warmup = -1, workers = 4, worker_threads = 1, hostile = 0;
   int minutes = 10, sample_every = 10;  // soak
-  bool pgbench = false;
+  bool pgbench = false, webhook_down = false;
   std::string config, url, ca;
 };
 
@@ -126,6 +130,7 @@ std::optional<Options> Parse(int argc, char** argv) {
     else if (a == "--minutes") o.minutes = Number(a, value(), 1);
     else if (a == "--sample-every") o.sample_every = Number(a, value(), 1);
     else if (a == "--pgbench") o.pgbench = true;
+    else if (a == "--webhook-down") o.webhook_down = true;
     else if (a == "--config") o.config = value();
     else if (a == "--url") o.url = value();
     else if (a == "--ca") o.ca = value();
@@ -139,6 +144,7 @@ std::optional<Options> Parse(int argc, char** argv) {
   bool existing = !o.config.empty(), url = !o.url.empty(), ca = !o.ca.empty();
   if (existing != url || existing != ca) throw std::invalid_argument("--config, --url and --ca go together");
   if (existing && o.pgbench) throw std::invalid_argument("--pgbench needs the stack devicesim starts");
+  if (existing && o.webhook_down) throw std::invalid_argument("--webhook-down needs the stack devicesim starts");
   if (o.mode == "soak" && (existing || o.pgbench))
     throw std::invalid_argument("--mode soak samples the stack devicesim starts: no --config or --pgbench");
   if (url && !IsLoopback(o.url)) throw std::invalid_argument("--url must name a loopback host (localhost, 127.x, [::1])");
@@ -433,8 +439,28 @@ int Main(const Options& o) {
   std::printf("enrolment: %d devices in %.1f s (%.0f/s over %d threads: certificate, Authenticate, TokenUpdate)\n",
               o.devices, secs, o.devices / secs, o.threads);
 
+  // Events from here on wait for a receiver that never answers; the sender keeps trying.
+  std::unique_ptr<mdm::test::Process> follower;
+  if (o.webhook_down) {
+    mdm::store::Database session(target.conninfo);
+    auto id = mdm::webhook::Add(session.connection(), "http://127.0.0.1:9/mdm-webhook",
+                                std::string("devicesim-webhook-secret-0123456789"), {});
+    if (!id.ok()) throw std::runtime_error("webhook add: " + id.status().message());
+    // Named for PostgreSQL, so the probe (which waits for the workers' sessions to end) skips it.
+    setenv("PGAPPNAME", "devicesim-webhook-follower", 1);
+    follower = std::make_unique<mdm::test::Process>(
+        std::vector<std::string>{MDM_CONSOLE_BIN, "--config", stack->config_path(), "webhook", "deliver", "--follow"},
+        stack->root() + "/webhook-follower.log");
+    unsetenv("PGAPPNAME");
+    std::printf("webhook: receiver down (http://127.0.0.1:9), webhook deliver --follow running\n");
+  }
   std::vector<std::string> summary;
   summary.push_back(o.mode == "idle" ? RunIdle(o, target, fleet, key.get(), probe) : RunCycle(o, target, fleet, key.get(), probe));
+  if (follower) {
+    follower.reset();
+    summary.push_back("webhook: " + stack->Query("SELECT count(*) FROM webhook_outbox WHERE failed_at IS NULL") +
+                      " events waiting for the receiver that is down");
+  }
   if (o.pgbench) summary.push_back(RunPgbench(*stack));
   for (const auto& line : summary) std::printf("%s\n", line.c_str());
   return 0;

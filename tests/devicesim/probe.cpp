@@ -106,7 +106,8 @@ long long Probe::Transactions() const {
       pqxx::connection c(conninfo_);
       pqxx::nontransaction tx(c);
       for (const auto& row : tx.exec("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-                                     "AND backend_type = 'client backend' AND pid <> pg_backend_pid()"))
+                                     "AND backend_type = 'client backend' AND pid <> pg_backend_pid() "
+                                     "AND application_name <> 'devicesim-webhook-follower'"))
         backends.push_back(row[0].as<int>());
     }
     stack_->StopWorkers();
