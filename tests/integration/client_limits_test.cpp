@@ -131,7 +131,8 @@ TEST_CASE("a device that loops gets 429 with Retry-After past its budget, over a
   // The budget refills at kPerMinute / 60 a second while the loop runs.
   INFO("allowed " << ok << " of " << kPerMinute + 42 << " in " << seconds << " s");
   CHECK(ok >= kPerMinute);
-  CHECK(ok <= kPerMinute + 1 + static_cast<int>(seconds * kPerMinute / 60));
+  // Enrolment came before `start`: the budget refilled during it too.
+  CHECK(ok <= kPerMinute + 3 + static_cast<int>(seconds * kPerMinute / 60));
   CHECK(limited > 0);
   CHECK(first_refusal.headers.count("retry-after") == 1);
   CHECK(std::stoi(first_refusal.headers["retry-after"]) >= 1);
