@@ -13,6 +13,7 @@
 #include <openssl/x509v3.h>
 
 #include <cstring>
+#include <limits>
 #include <ctime>
 #include <stdexcept>
 
@@ -444,8 +445,9 @@ Result<Cert> VerifySigned(std::string_view der, std::string_view* detached, BIO*
     return Status::Invalid("the signature is not a CMS SignedData");
   bool has_content = CMS_get0_content(cms.get()) && *CMS_get0_content(cms.get());
   if (detached && has_content) return Status::Invalid("the signature carries content; a detached one was expected");
-  Bio data = detached ? MemBio(*detached) : Bio();
-  if (CMS_verify(cms.get(), nullptr, nullptr, data.get(), out, CMS_BINARY | CMS_NO_SIGNER_CERT_VERIFY) != 1) {
+  const unsigned int flags = CMS_BINARY | CMS_NO_SIGNER_CERT_VERIFY;
+  if ((detached ? CmsVerifyOver(cms.get(), nullptr, *detached, flags)
+                : CMS_verify(cms.get(), nullptr, nullptr, nullptr, out, flags)) != 1) {
     std::string why = LastError();
     return Status::Invalid(std::string("the signature does not verify") + (detached ? " over the body: " : ": ") + why);
   }
@@ -461,6 +463,19 @@ Result<Cert> VerifySigned(std::string_view der, std::string_view* detached, BIO*
 }
 
 }  // namespace
+
+int CmsVerifyOver(CMS_ContentInfo* cms, STACK_OF(X509)* certs, std::string_view content, unsigned int flags) {
+  ASN1_OCTET_STRING** pos = CMS_get0_content(cms);
+  if (!pos || *pos || content.size() > static_cast<size_t>(std::numeric_limits<int>::max())) return 0;
+  ASN1_OCTET_STRING* inside = ASN1_OCTET_STRING_new();
+  if (!inside || ASN1_OCTET_STRING_set(inside, reinterpret_cast<const unsigned char*>(content.data()),
+                                       static_cast<int>(content.size())) != 1) {
+    ASN1_OCTET_STRING_free(inside);
+    return 0;
+  }
+  *pos = inside;  // owned by cms from here on
+  return CMS_verify(cms, certs, nullptr, nullptr, nullptr, flags);
+}
 
 Result<Cert> VerifyDetached(std::string_view cms_der, std::string_view content, X509_STORE* store) {
   return VerifySigned(cms_der, &content, nullptr, store, false);

@@ -1,12 +1,10 @@
 #include "crypto/detached_verifier.h"
 
-#include <openssl/bio.h>
 #include <openssl/err.h>
 
 namespace mdm::crypto {
 namespace {
 
-struct BioDeleter { void operator()(BIO* b) const { BIO_free_all(b); } };
 struct CertStackDeleter { void operator()(STACK_OF(X509)* s) const { sk_X509_free(s); } };
 
 // One DER element: where its contents start and end.
@@ -108,10 +106,8 @@ Result<std::string> DetachedVerifier::Verify(std::string_view cms_der, std::stri
       if (cms) {
         std::unique_ptr<STACK_OF(X509), CertStackDeleter> certs(sk_X509_new_null());
         sk_X509_push(certs.get(), held.get());
-        std::unique_ptr<BIO, BioDeleter> data(BIO_new_mem_buf(content.data(), static_cast<int>(content.size())));
         // The signer must be the remembered certificate: CMS_verify matches the signer ID against it.
-        if (CMS_verify(cms.get(), certs.get(), nullptr, data.get(), nullptr,
-                       CMS_BINARY | CMS_NO_SIGNER_CERT_VERIFY | CMS_NOINTERN) == 1)
+        if (CmsVerifyOver(cms.get(), certs.get(), content, CMS_BINARY | CMS_NO_SIGNER_CERT_VERIFY | CMS_NOINTERN) == 1)
           return key;
       }
       ERR_clear_error();

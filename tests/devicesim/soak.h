@@ -5,7 +5,8 @@
 // mdm-console (DeviceInformation, ProfileList, InstallProfile, SecurityInfo,
 // InstalledApplicationList, CertificateList), pushing them from the worker (the admin API's
 // push), from `mdm-console push`, or leaving them to `mdm-console mdmcron`, which runs as crontab
-// would (more often) and also refreshes every device's inventory. Pushes go to the fake APNs; a
+// would (more often; its first run queues every device's inventory: DeviceInformation,
+// SecurityInfo, ProfileList, InstalledApplicationList). Pushes go to the fake APNs; a
 // device whose token was pushed checks in a moment later (and every few minutes unprompted),
 // fetches its commands and answers each: Acknowledged with a realistic payload, sometimes NotNow
 // or Error.
@@ -29,7 +30,6 @@ struct SoakOptions {
   int batch_every = 5;      // seconds between command batches
   int batch_size = 100;     // devices per batch
   int cron_every = 30;      // seconds between mdmcron runs
-  int inventory_every = 240;  // mdmcron --inventory-every
   int workers = 4, worker_threads = 1;
 };
 
