@@ -22,6 +22,7 @@ int RunProfile(Context& ctx);
 int RunApp(Context& ctx);
 int RunDeclaration(Context& ctx);
 int RunWebhook(Context& ctx);
+int RunVpp(Context& ctx);
 
 const std::vector<Verb>& Verbs() {
   static const std::vector<Verb> verbs = {
@@ -37,7 +38,7 @@ const std::vector<Verb>& Verbs() {
        "  Exit status 0 when all is well, 1 otherwise.\n"
        "  Example: mdm-console health && echo ready\n",
        RunHealth},
-      {"settings", "set or read the server's settings (api-url, apns-url, abm-url, CA files, timeouts)",
+      {"settings", "set or read the server's settings (api-url, apns-url, abm-url, vpp-url, CA files, timeouts)",
        "usage: mdm-console settings set api-url https://HOST/api-mdm.php\n"
        "       mdm-console settings set apns-url https://api.push.apple.com\n"
        "       mdm-console settings set apns-ca-file FILE.pem\n"
@@ -56,6 +57,11 @@ const std::vector<Verb>& Verbs() {
        "  abm-timeout-seconds (default 120): how long one ABM/ASM request may take; applesync\n"
        "  stops at the first one unanswered (exit 1) and the next run continues from its cursor.\n"
        "  Both take whole seconds from 1 to 600 and bound the connect too.\n"
+       "       mdm-console settings set vpp-url https://vpp.itunes.apple.com/mdm/v2\n"
+       "       mdm-console settings set vpp-ca-file FILE.pem\n"
+       "       mdm-console settings set vpp-timeout-seconds 120\n"
+       "  vpp-url / vpp-ca-file / vpp-timeout-seconds: Apple's Apps and Books service (licences),\n"
+       "  the same way.\n"
        "  get prints every one of these (or the one named).\n"
        "  Example: mdm-console settings set api-url https://mdm.example.com/api-mdm.php\n",
        RunSettings},
@@ -129,7 +135,12 @@ const std::vector<Verb>& Verbs() {
        RunAppleSync},
       {"mdmcron", "the periodic run (crontab): reconcile groups into commands, push what is due",
        "usage: mdm-console mdmcron [--no-push] [--inventory-every SECONDS] [--keep-days N]\n"
-       "                           [--pending-after SECONDS] [--wakeup-after SECONDS]\n"
+       "                           [--pending-after SECONDS] [--wakeup-after SECONDS] [--vpp-wait SECONDS]\n"
+       "  First, with an Apps and Books token (mdm-console vpp --help): each device whose groups\n"
+       "  carry a --vpp app gets a licence for its serial number (in batches, never more than are\n"
+       "  available: the rest are listed as short, in serial-number order), and a device whose app\n"
+       "  was removed gives its licence back. It waits up to --vpp-wait (default 10) seconds for\n"
+       "  Apple to settle them; the app is installed once the licence is in place.\n"
        "  Reconciles, for all devices at once: what their groups (and the groups' ancestors) carry\n"
        "  minus what they have becomes InstallProfile / RemoveProfile / InstallApplication /\n"
        "  RemoveApplication / DeclarativeManagement commands, without duplicating pending ones;\n"
@@ -279,15 +290,42 @@ const std::vector<Verb>& Verbs() {
        RunProfile},
       {"app", "App Store apps in the catalog: add, assign to groups",
        "usage: mdm-console app add BUNDLE-ID [--itunes-store-id N] [--name NAME] [--flags N]\n"
+       "       mdm-console app add BUNDLE-ID --vpp ADAMID [--location NAME] [--name NAME] [--flags N]\n"
        "       mdm-console app list [--json]\n"
+       "       mdm-console app show BUNDLE-ID [--json]\n"
        "       mdm-console app remove BUNDLE-ID [--force]\n"
        "       mdm-console app assign | unassign BUNDLE-ID GROUP...\n"
        "  add: the bundle identifier and, when known, its App Store number (adamId). --flags are the\n"
        "  ManagementFlags: 1 removes the app with the MDM profile (the default), 4 keeps its data out\n"
        "  of backups, 5 both. Adding a known bundle identifier updates the fields given.\n"
+       "  --vpp: an app bought in Apps and Books (ABM/ASM): mdmcron gives each device of its groups a\n"
+       "  licence (by serial number) before sending InstallApplication, and takes it back after the\n"
+       "  app is removed. Run mdm-console vpp sync first so the location's assets are known; with\n"
+       "  several locations owning the app, --location names one. An --itunes-store-id that one\n"
+       "  location owns is taken as --vpp (--no-vpp says not to).\n"
+       "  list: LICENCES is assigned/total (free) at Apple. show: one app, with each device's licence\n"
+       "  (associated, associating, short of licences, failed with Apple's reason).\n"
        "  remove: refused while assigned to a group, unless --force.\n"
-       "  Example: mdm-console app add com.apple.Pages --itunes-store-id 361309726 --name Pages\n",
+       "  Example: mdm-console app add com.apple.Pages --itunes-store-id 361309726 --name Pages\n"
+       "  Example: mdm-console app add com.example.maps --vpp 1234567890 && mdm-console app assign com.example.maps school\n",
        RunApp},
+      {"vpp", "Apps and Books licences (VPP): content tokens, asset and licence sync",
+       "usage: mdm-console vpp token upload FILE.vpptoken [--take-over]\n"
+       "       mdm-console vpp token list [--json] | token remove LOCATION\n"
+       "       mdm-console vpp sync [--no-assignments]\n"
+       "       mdm-console vpp assets [--json]\n"
+       "  token upload: the content token from ABM/ASM (Preferences, Payments and Billing, Apps and\n"
+       "  Books, Download). It is checked (base64 JSON from Apple, not expired), then claimed for\n"
+       "  this server at Apple (client/config). A token another MDM server holds is refused unless\n"
+       "  --take-over (the other server then loses that location). One token per location; a new\n"
+       "  one for the same location replaces the old. status warns 30 days before it expires.\n"
+       "  sync: every page of each location's assets (licence counts) and assignments (which\n"
+       "  serial numbers hold a licence), so licences changed by hand in ABM/ASM are seen. mdmcron\n"
+       "  reads the counts again itself before it assigns licences.\n"
+       "  assets: what was synced, per location: adamId, type, total, assigned, available.\n"
+       "  Apple's service is https://vpp.itunes.apple.com/mdm/v2 (settings vpp-url, vpp-ca-file).\n"
+       "  Example: mdm-console vpp token upload ~/Downloads/sToken_for_Example.vpptoken && mdm-console vpp sync\n",
+       RunVpp},
       {"declaration", "declarative management declarations in the catalog: add, assign to groups",
        "usage: mdm-console declaration add FILE.json\n"
        "       mdm-console declaration list [--json]\n"

@@ -52,6 +52,9 @@ constexpr NamedSetting kNamed[] = {
     {"abm-ca-file", store::setting::kAbmCaFile},
     {"apns-timeout-seconds", store::setting::kApnsTimeout},
     {"abm-timeout-seconds", store::setting::kAbmTimeout},
+    {"vpp-url", store::setting::kVppUrl},
+    {"vpp-ca-file", store::setting::kVppCaFile},
+    {"vpp-timeout-seconds", store::setting::kVppTimeout},
 };
 
 // Checks a value for one of the plainer settings; "" when fine, else what is wrong.
@@ -63,12 +66,16 @@ std::string CheckSetting(const std::string& name, const std::string& value) {
     if (value.rfind("https://", 0) != 0 || value.size() <= 8 || value.back() == '/')
       return "apns-url must be https://HOST[:PORT] without a trailing slash (https://api.push.apple.com, or "
              "https://api.sandbox.push.apple.com)";
-  } else if (name == "apns-timeout-seconds" || name == "abm-timeout-seconds") {
+  } else if (name == "vpp-url") {
+    if (value.rfind("https://", 0) != 0 || value.size() <= 8 || value.back() == '/')
+      return "vpp-url must be https://HOST[:PORT]/PATH without a trailing slash "
+             "(https://vpp.itunes.apple.com/mdm/v2)";
+  } else if (name == "apns-timeout-seconds" || name == "abm-timeout-seconds" || name == "vpp-timeout-seconds") {
     if (!store::ParseSeconds(value, store::kMinTimeoutSeconds, store::kMaxTimeoutSeconds))
       return name + " takes whole seconds from " + std::to_string(store::kMinTimeoutSeconds) + " to " +
              std::to_string(store::kMaxTimeoutSeconds) + " (default " +
              (name == "apns-timeout-seconds" ? "30" : "120") + ")";
-  } else if (name == "apns-ca-file" || name == "abm-ca-file") {
+  } else if (name == "apns-ca-file" || name == "abm-ca-file" || name == "vpp-ca-file") {
     std::string bytes, error;
     if (!ReadInput(value, &bytes, &error)) return error + ": " + name + " must name a readable PEM file";
     if (!crypto::CertFromPem(bytes).ok()) return value + " holds no PEM certificate";
@@ -92,7 +99,7 @@ int RunSettings(Context& ctx) {
         if (a[1] == n.name && a[1] != "push-topic") named = &n;
       if (!named)
         return Fail("settings set takes api-url, apns-url, apns-ca-file, apns-timeout-seconds, abm-url, "
-                    "abm-ca-file or abm-timeout-seconds");
+                    "abm-ca-file, abm-timeout-seconds, vpp-url, vpp-ca-file or vpp-timeout-seconds");
       std::string problem = CheckSetting(a[1], a[2]);
       if (!problem.empty()) return Fail(problem);
       pqxx::work tx(ctx.db().connection());
@@ -114,7 +121,8 @@ int RunSettings(Context& ctx) {
     }
     if (!found)
       return Fail("unknown setting '" + a[1] + "'; known: api-url, push-topic, apns-url, apns-ca-file, "
-                  "apns-timeout-seconds, abm-url, abm-ca-file, abm-timeout-seconds");
+                  "apns-timeout-seconds, abm-url, abm-ca-file, abm-timeout-seconds, vpp-url, vpp-ca-file, "
+                  "vpp-timeout-seconds");
     return 0;
   }
   return Fail("usage: mdm-console settings set NAME VALUE | settings get [NAME]");
@@ -178,6 +186,9 @@ int RunToken(Context& ctx) {
     if (!token.ok()) return Fail(token.status().message());
     std::printf("server token stored (consumer key %s); it expires %s\n", token->consumer_key.c_str(),
                 crypto::FormatTime(token->expires_at).c_str());
+    if (token->server_changed)
+      std::printf("it is another MDM server's token than the one before: the next applesync fetches every "
+                  "device again and defines the activation profile anew\n");
     return 0;
   }
   return Fail("usage: mdm-console token cert | token upload FILE.p7m");

@@ -296,6 +296,13 @@ int AppAdd(Context& ctx, const Args& args) {
   if (auto v = args.value("--itunes-store-id")) {
     if (!(app.itunes_store_id = ParseInt(*v))) return Fail("--itunes-store-id takes the app's number (adamId)");
   }
+  if (auto v = args.value("--vpp")) {
+    if (args.value("--itunes-store-id")) return Fail("--vpp ADAMID already names the app's number; drop --itunes-store-id");
+    if (!(app.itunes_store_id = ParseInt(*v))) return Fail("--vpp takes the app's number in the App Store (adamId)");
+    app.vpp = deploy::AppSpec::Vpp::kRequired;
+  }
+  if (args.has("--no-vpp")) app.vpp = deploy::AppSpec::Vpp::kNever;
+  app.vpp_location = args.value("--location");
   if (auto v = args.value("--flags")) {
     auto n = ParseInt(*v);
     if (!n || *n < 0 || *n > 255) return Fail("--flags takes a number: 1, 4 or 5");
@@ -304,17 +311,50 @@ int AppAdd(Context& ctx, const Args& args) {
   auto change = deploy::AddApp(ctx.db().connection(), app);
   if (!change.ok()) return Fail(change.status().message());
   std::printf("%s app %s\n", *change == Change::kAdded ? "added" : "updated", app.identifier.c_str());
+  pqxx::read_transaction tx(ctx.db().connection());
+  if (auto doc = deploy::AppJson(tx, app.identifier)) {
+    rapidjson::Document d;
+    if (json::Parse(*doc, &d, json::kStoredLimits).ok() && d.IsObject() && d["vpp_location"].IsString())
+      std::printf("licences from Apps and Books, location %s (%s available of %s); mdmcron assigns one to each "
+                  "device before installing it\n",
+                  d["vpp_location"].GetString(), Str(d, "licences_available").c_str(), Str(d, "licences_total").c_str());
+  }
   return 0;
+}
+
+int AppShow(Context& ctx, const Args& args) {
+  pqxx::read_transaction tx(ctx.db().connection());
+  auto doc = deploy::AppJson(tx, args.pos[0]);
+  if (!doc) return Fail("no app '" + args.pos[0] + "' (see mdm-console app list)");
+  return Print(*doc, args, [](const rapidjson::Document& a) {
+    std::printf("App %s\n", Str(a, "identifier").c_str());
+    for (const auto& [label, key] : {std::pair<const char*, const char*>{"Name", "name"}, {"adamId", "itunes_store_id"},
+                                     {"Flags", "management_flags"}, {"Groups", "groups"},
+                                     {"Location", "vpp_location"}, {"Licences", "licences_total"},
+                                     {"Assigned", "licences_assigned"}, {"Available", "licences_available"}})
+      std::printf("  %-10s %s\n", label, Str(a, key).c_str());
+    if (!a["vpp_location"].IsString()) return;
+    Section("Licences per device", a["devices"]);
+    for (const auto& l : a["devices"].GetArray())
+      std::printf("  %-14s %-40s %-15s %s\n", Str(l, "serial_number").c_str(), Str(l, "device_id").c_str(),
+                  Str(l, "state").c_str(), Str(l, "detail").c_str());
+  });
 }
 
 int AppList(Context& ctx, const Args& args) {
   pqxx::read_transaction tx(ctx.db().connection());
   return Print(deploy::AppListJson(tx), args, [](const rapidjson::Document& d) {
-    std::printf("%-44s %-12s %-28s %-5s %s\n", "IDENTIFIER", "ADAMID", "NAME", "FLAGS", "GROUPS");
-    for (const auto& a : d.GetArray())
-      std::printf("%-44s %-12s %-28s %-5s %s\n", Cut(Str(a, "identifier"), 44).c_str(),
+    std::printf("%-44s %-12s %-28s %-5s %-16s %s\n", "IDENTIFIER", "ADAMID", "NAME", "FLAGS", "LICENCES", "GROUPS");
+    for (const auto& a : d.GetArray()) {
+      // Apps and Books: assigned / total (available), from Apple's counts at the last sync.
+      std::string licences = a["vpp_location"].IsString() ? Str(a, "licences_assigned") + "/" +
+                                                                Str(a, "licences_total") + " (" +
+                                                                Str(a, "licences_available") + " free)"
+                                                          : "-";
+      std::printf("%-44s %-12s %-28s %-5s %-16s %s\n", Cut(Str(a, "identifier"), 44).c_str(),
                   Str(a, "itunes_store_id").c_str(), Cut(Str(a, "name"), 28).c_str(),
-                  Str(a, "management_flags").c_str(), Str(a, "groups").c_str());
+                  Str(a, "management_flags").c_str(), licences.c_str(), Str(a, "groups").c_str());
+    }
     std::fprintf(stderr, "%u app(s)\n", d.Size());
   });
 }
@@ -402,9 +442,10 @@ int RunProfile(Context& ctx) {
 
 int RunApp(Context& ctx) {
   static const std::vector<SubVerb> subs =
-      With({{"add", "BUNDLE-ID [--itunes-store-id N] [--name NAME] [--flags N]", {},
-             {"--itunes-store-id", "--name", "--flags"}, 1, 1, AppAdd},
-            {"list", "[--json]", {"--json"}, {}, 0, 0, AppList}},
+      With({{"add", "BUNDLE-ID [--itunes-store-id N | --vpp ADAMID [--location NAME] | --no-vpp] [--name NAME] [--flags N]",
+             {"--no-vpp"}, {"--itunes-store-id", "--vpp", "--location", "--name", "--flags"}, 1, 1, AppAdd},
+            {"list", "[--json]", {"--json"}, {}, 0, 0, AppList},
+            {"show", "BUNDLE-ID [--json]", {"--json"}, {}, 1, 1, AppShow}},
            ItemSubVerbs(Kind::kApp, "app"));
   return Dispatch(ctx, "app", subs);
 }

@@ -114,6 +114,10 @@ int Show(Context& ctx, const std::string& id, bool json) {
   for (const auto& x : d["deployments"].GetArray())
     std::printf("  %-8s %-40s %-10s %s\n", Str(x, "kind").c_str(), Str(x, "identifier").c_str(), Str(x, "status").c_str(),
                 x["detail"].IsString() ? x["detail"].GetString() : "");
+  Section("App licences (Apps and Books)", d["vpp_licences"]);
+  for (const auto& l : d["vpp_licences"].GetArray())
+    std::printf("  %-40s %-12s %-15s %s\n", Str(l, "app").c_str(), Str(l, "adam_id").c_str(), Str(l, "state").c_str(),
+                l["detail"].IsString() ? l["detail"].GetString() : "");
   std::printf("\nParameters (%u)\n", d["params"].MemberCount());
   for (auto m = d["params"].MemberBegin(); m != d["params"].MemberEnd(); ++m)
     std::printf("  %-24s %s\n", m->name.GetString(), m->value.GetString());

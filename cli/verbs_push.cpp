@@ -7,6 +7,7 @@
 #include "deploy/reconcile.h"
 #include "push/pusher.h"
 #include "store/cron_runs.h"
+#include "vpp/licences.h"
 
 namespace mdm::cli {
 namespace {
@@ -79,6 +80,7 @@ int RunPush(Context& ctx) {
 int RunMdmcron(Context& ctx) {
   push::PushPolicy policy;
   deploy::ReconcileOptions reconcile;
+  vpp::LicenceOptions licences;
   bool push = true;
   const auto& a = ctx.args();
   for (size_t i = 0; i < a.size(); ++i) {
@@ -92,6 +94,9 @@ int RunMdmcron(Context& ctx) {
       policy.pending_after_seconds = std::atoi(a[++i].c_str());
     } else if (a[i] == "--wakeup-after" && i + 1 < a.size()) {
       policy.wakeup_after_seconds = std::atoi(a[++i].c_str());
+    } else if (a[i] == "--vpp-wait" && i + 1 < a.size()) {
+      licences.wait_seconds = std::atoi(a[++i].c_str());
+      if (licences.wait_seconds < 0 || licences.wait_seconds > 600) return Fail("--vpp-wait takes 0 to 600 seconds");
     } else {
       return Fail("unknown argument '" + a[i] + "'; see mdm-console mdmcron --help");
     }
@@ -113,6 +118,34 @@ int RunMdmcron(Context& ctx) {
   // pushes, which run even when the reconcile failed (commands queued before still need them).
   std::string reconcile_step;
   bool reconcile_ok = false;
+  // Apps and Books licences first, so the reconcile installs the apps whose licences are in
+  // place. A location that fails is reported; the rest of the run goes on.
+  std::string licence_step;
+  bool licences_ok = true;
+  try {
+    auto l = vpp::LicenceStep(conn, licences);
+    if (!l.ok()) {
+      licences_ok = false;
+      licence_step = "failed: " + l.status().message();
+    } else if (l->locations > 0) {
+      std::printf("mdmcron licences: %d location(s): %lld requested, %lld associated, %lld short of licences, "
+                  "%lld failed, %lld released (%lld disassociation(s) asked), %lld still under way; %d request(s) "
+                  "to Apple\n",
+                  l->locations, l->requested, l->associated, l->short_of_licences, l->failed, l->released,
+                  l->disassociated, l->pending, l->requests);
+      for (const auto& s : l->shortfalls) std::printf("short of licences: %s\n", s.c_str());
+      for (const auto& e : l->errors) std::fprintf(stderr, "mdm-console: mdmcron licences: %s\n", e.c_str());
+      licences_ok = l->errors.empty();
+      licence_step = licences_ok ? "done, " + std::to_string(l->associated) + " associated"
+                                 : "failed: " + l->errors.front();
+      if (l->short_of_licences) licence_step += ", " + std::to_string(l->short_of_licences) + " short";
+    }
+  } catch (const pqxx::broken_connection&) {
+    throw;
+  } catch (const std::exception& e) {
+    licences_ok = false;
+    licence_step = std::string("failed: ") + e.what();
+  }
   try {
     auto r = deploy::Reconcile(conn, reconcile);
     if (r.ok()) {
@@ -152,8 +185,9 @@ int RunMdmcron(Context& ctx) {
         push_step = "done, " + std::to_string(s->sent) + " of " + std::to_string(s->selected) + " sent";
     }
   }
-  const std::string line = "mdmcron: reconcile: " + reconcile_step + "; push: " + push_step;
-  const int status = reconcile_ok && push_ok ? 0 : reconcile_ok ? kExitPushFailed : 1;
+  const std::string line = "mdmcron: " + (licence_step.empty() ? std::string() : "licences: " + licence_step + "; ") +
+                           "reconcile: " + reconcile_step + "; push: " + push_step;
+  const int status = reconcile_ok && push_ok && licences_ok ? 0 : reconcile_ok && licences_ok ? kExitPushFailed : 1;
   // For the metrics scrape: when it ended, how long it took, how.
   store::RecordCronRun(ctx.db(), "mdmcron",
                        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started)

@@ -1,12 +1,13 @@
 // A client for Apple's device enrollment API (ABM/ASM): the OAuth-signed session, the session
-// token kept fresh from response headers, one re-authentication on 401 / 403 FORBIDDEN, and
-// 429 / 503 waited out with Retry-After (bounded).
+// token kept fresh from response headers, one re-authentication on 401 / 403 FORBIDDEN. 429 and
+// 503 are waited out with Retry-After (bounded) on every request, /session included
+// (apple::ServiceClient): only 401 / 403 there mean the server token is refused.
 #pragma once
 
-#include <memory>
 #include <string>
 
 #include "abm/oauth.h"
+#include "apple/service_client.h"
 #include "core/status.h"
 
 namespace mdm::abm {
@@ -29,28 +30,20 @@ struct AbmResponse {
 class AbmClient {
  public:
   explicit AbmClient(AbmConfig config);
-  ~AbmClient();
-  AbmClient(const AbmClient&) = delete;
-  AbmClient& operator=(const AbmClient&) = delete;
 
   // `path` like "/account"; `json` the body for POST/PUT/DELETE. Transport failures and a
   // refused re-authentication are kUnavailable / kUnauthorized; HTTP errors come back as they are.
   Result<AbmResponse> Call(const std::string& method, const std::string& path, const std::string& json = "");
 
-  int requests() const { return requests_; }
+  int requests() const { return http_.requests(); }
+  apple::ServiceClient& http() { return http_; }
 
  private:
   Status NewSession();
-  Result<AbmResponse> Perform(const std::string& method, const std::string& path, const std::string& json,
-                              const std::string& authorization);
-  // The sentence for a request that got no HTTP answer (`code`: libcurl's CURLcode).
-  Status TransportFailure(const std::string& method, const std::string& path, int code) const;
 
   AbmConfig config_;
-  struct Curl;
-  std::unique_ptr<Curl> curl_;
+  apple::ServiceClient http_;
   std::string session_;
-  int requests_ = 0;
 };
 
 }  // namespace mdm::abm

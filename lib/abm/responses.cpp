@@ -48,14 +48,10 @@ Result<std::string> ReadOrgName(std::string_view body) {
   return StringMember(d, "org_name").value_or("");
 }
 
-std::optional<int> ReadRetryAfter(std::string_view value, int max_seconds) {
-  if (value.empty()) return std::nullopt;
-  long long seconds = 0;
-  for (char c : value) {
-    if (c < '0' || c > '9') return std::nullopt;
-    seconds = std::min<long long>(seconds * 10 + (c - '0'), max_seconds);  // never past max_seconds
-  }
-  return static_cast<int>(std::max<long long>(seconds, 0));
+std::string ReadServerUuid(std::string_view body) {
+  rapidjson::Document d;
+  if (!json::Parse(body, &d).ok()) return "";
+  return StringMember(d, "server_uuid").value_or("");
 }
 
 CursorError ClassifyCursorError(long status, std::string_view body) {

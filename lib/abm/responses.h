@@ -18,10 +18,8 @@ Result<std::string> ReadSessionToken(std::string_view body);
 // GET /account, answered 200: the org_name, "" when absent. Refused when the body is not JSON
 // that json::Parse takes (the body is stored as text: nothing unparseable reaches PostgreSQL).
 Result<std::string> ReadOrgName(std::string_view body);
-
-// A Retry-After value (429, 503) in seconds: delta-seconds only, capped at `max_seconds`; nullopt
-// for anything else (an HTTP date, a negative or empty value): the caller then backs off on its own.
-std::optional<int> ReadRetryAfter(std::string_view value, int max_seconds);
+// The server_uuid of an /account answer; "" when absent or unreadable.
+std::string ReadServerUuid(std::string_view body);
 
 // A 400 to POST /server/devices or /devices/sync that is about the cursor.
 enum class CursorError {

@@ -237,6 +237,15 @@ Status SyncProfile(pqxx::connection& conn, AbmClient& client, SyncReport& report
 
 }  // namespace
 
+void ForgetServer(pqxx::transaction_base& tx) {
+  store::Exec(tx, "abm_forget_settings", "DELETE FROM settings WHERE name = ANY($1::text[])",
+              store::TextArray({setting::kAbmCursor, setting::kAbmCursorMode, setting::kAbmAccount,
+                                setting::kAbmProfileUuid, setting::kAbmProfileHash}));
+  store::Exec(tx, "abm_forget_assignments",
+              "UPDATE dep_devices SET assign_result = NULL, assign_profile_uuid = NULL, assigned_at = NULL "
+              "WHERE assign_profile_uuid IS NOT NULL OR assign_result IS NOT NULL OR assigned_at IS NOT NULL");
+}
+
 Result<SyncReport> AppleSync(pqxx::connection& conn, const SyncOptions& opts,
                              const std::function<void(const SyncProgress&)>& progress) {
   SyncReport report;
@@ -260,7 +269,16 @@ Result<SyncReport> AppleSync(pqxx::connection& conn, const SyncOptions& opts,
   if (!org_name.ok()) return org_name.status();
   report.org_name = std::move(org_name).value();
   {
+    // A token uploaded for another server resets this state at upload; this catches the rest (a
+    // token restored from a backup, a setting changed by hand): the server's UUID decides.
     pqxx::work tx(conn);
+    auto before = store::GetSetting(tx, setting::kAbmAccount);
+    auto was = before ? ReadServerUuid(*before) : std::string();
+    auto is = ReadServerUuid(account->body);
+    if (!was.empty() && !is.empty() && was != is) {
+      ForgetServer(tx);
+      report.server_changed = true;
+    }
     store::SetSetting(tx, setting::kAbmAccount, account->body);
     tx.commit();
   }

@@ -6,6 +6,7 @@
 
 #include <rapidjson/document.h>
 
+#include "abm/sync.h"
 #include "certs/apple_pki.h"
 #include "crypto/crypto.h"
 #include "json/json.h"
@@ -228,6 +229,19 @@ Result<AbmToken> StoreAbmToken(pqxx::connection& conn, const std::string& p7m) {
   if (t.expires_at <= std::time(nullptr))
     return Status::Invalid("this server token expired on " + crypto::FormatTime(t.expires_at) +
                            ": download a new one from ABM/ASM (your MDM server's page, Download Token)");
+  // The consumer key names the MDM server in ABM/ASM: a renewed token keeps it, another
+  // server's (or organisation's) does not, and applesync's state for the old one must go.
+  if (auto before = store::GetSetting(tx, setting::kAbmToken)) {
+    rapidjson::Document old;
+    std::string old_key;
+    if (json::Parse(*before, &old).ok() && old.IsObject() && old.HasMember("consumer_key") &&
+        old["consumer_key"].IsString())
+      old_key.assign(old["consumer_key"].GetString(), old["consumer_key"].GetStringLength());
+    if (old_key != t.consumer_key) {
+      abm::ForgetServer(tx);
+      t.server_changed = true;
+    }
+  }
   store::SetSetting(tx, setting::kAbmToken, json);
   store::SetSetting(tx, setting::kAbmTokenExpires, std::to_string(t.expires_at));
   tx.commit();
@@ -312,6 +326,13 @@ StatusReport Report(pqxx::connection& conn, int64_t now) {
   else r.warnings.push_back("no push certificate: mdm-console apns csr, then apns cert FILE");
   for (const auto& e : expiries) AddExpiry(r, e.what, e.expires_at, now);
   if (!has("abm_token")) r.lines.push_back("no ABM/ASM server token (only needed for Automated Device Enrollment)");
+  // Apps and Books content tokens: one per location, each with its expiry.
+  for (const auto& row : tx.exec("SELECT location_name, extract(epoch FROM expires_at)::bigint, last_error "
+                                 "FROM vpp_tokens ORDER BY id")) {
+    AddExpiry(r, "Apps and Books token (" + row[0].as<std::string>() + ")", row[1].as<int64_t>(), now);
+    if (!row[2].is_null())
+      r.warnings.push_back("Apps and Books (" + row[0].as<std::string>() + "): " + row[2].as<std::string>());
+  }
   auto counts = tx.exec(
       "SELECT (SELECT count(*) FROM devices), "
       "  (SELECT count(*) FROM enrollments WHERE status = 'enrolled'), "

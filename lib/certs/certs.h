@@ -47,6 +47,7 @@ struct AbmToken {
   std::string consumer_key;  // the other four values are secrets and stay in the database
   std::string access_token_expiry;
   int64_t expires_at = 0;
+  bool server_changed = false;  // it replaced another server's token: applesync starts afresh
 };
 // Decrypts the server token (.p7m) with the token key, checks its five fields, stores it.
 Result<AbmToken> StoreAbmToken(pqxx::connection& conn, const std::string& p7m);

@@ -458,20 +458,50 @@ Result<Change> AddApp(pqxx::connection& conn, const AppSpec& app) {
   if (app.management_flags && (*app.management_flags & ~5) != 0)
     return Status::Invalid(
         "the management flags combine 1 (removed with the MDM profile) and 4 (no backup of its data)");
-  std::optional<std::string> store_id, flags;
+  std::optional<std::string> store_id, flags, token_id;
   if (app.itunes_store_id) store_id = std::to_string(*app.itunes_store_id);
   if (app.management_flags) flags = std::to_string(*app.management_flags);
+  using Vpp = AppSpec::Vpp;
+  if (app.vpp == Vpp::kRequired && !store_id)
+    return Status::Invalid("an Apps and Books app needs its adamId: app add BUNDLE-ID --vpp ADAMID");
   pqxx::work tx(conn);
+  if (store_id && app.vpp != Vpp::kNever) {
+    // The locations whose synced assets hold this adamId (mdm-console vpp sync reads them).
+    auto owners = Exec(tx, "deploy_app_vpp_owners",
+                       "SELECT t.id, t.location_name, v.device_assignable FROM vpp_assets v "
+                       "JOIN vpp_tokens t ON t.id = v.token_id WHERE v.adam_id = $1 "
+                       "  AND ($2::text IS NULL OR t.location_name = $2 OR t.location_uid = $2) ORDER BY t.id",
+                       *store_id, store::Nullable(app.vpp_location));
+    if (owners.size() == 1) {
+      if (!owners[0][2].as<bool>() && app.vpp == Vpp::kRequired)
+        return Status::Invalid("adamId " + *store_id + " cannot be assigned to devices in location " +
+                               owners[0][1].as<std::string>() + " (Apple: deviceAssignable false)");
+      token_id = owners[0][0].as<std::string>();
+    } else if (owners.size() > 1 && app.vpp == Vpp::kRequired) {
+      std::string names;
+      for (const auto& o : owners) names += (names.empty() ? "" : ", ") + o[1].as<std::string>();
+      return Status::Invalid("adamId " + *store_id + " is owned by several locations (" + names +
+                             "): name one with --location NAME");
+    } else if (owners.empty() && app.vpp == Vpp::kRequired) {
+      return Status::Invalid("no Apps and Books location" +
+                             (app.vpp_location ? " named '" + *app.vpp_location + "'" : std::string()) +
+                             " owns adamId " + *store_id +
+                             ": check the number, buy the app in ABM/ASM, then run mdm-console vpp sync");
+    }
+  }
   auto r = Exec(tx, "deploy_app_add",
                 "WITH old AS (SELECT 1 FROM apps WHERE identifier = $1) "
-                "INSERT INTO apps (identifier, itunes_store_id, name, management_flags) "
-                "VALUES ($1, $2::bigint, $3, coalesce($4::integer, 1)) "
+                "INSERT INTO apps (identifier, itunes_store_id, name, management_flags, vpp_token_id) "
+                "VALUES ($1, $2::bigint, $3, coalesce($4::integer, 1), $5::bigint) "
                 "ON CONFLICT (identifier) DO UPDATE SET "
                 "  itunes_store_id = coalesce(EXCLUDED.itunes_store_id, apps.itunes_store_id), "
                 "  name = coalesce(EXCLUDED.name, apps.name), "
-                "  management_flags = coalesce($4::integer, apps.management_flags) "
+                "  management_flags = coalesce($4::integer, apps.management_flags), "
+                "  vpp_token_id = CASE WHEN $6 THEN NULL WHEN $2::bigint IS NULL THEN apps.vpp_token_id "
+                "    ELSE EXCLUDED.vpp_token_id END "
                 "RETURNING NOT EXISTS (SELECT 1 FROM old)",
-                app.identifier, store::Nullable(store_id), store::Nullable(app.name), store::Nullable(flags));
+                app.identifier, store::Nullable(store_id), store::Nullable(app.name), store::Nullable(flags),
+                store::Nullable(token_id), app.vpp == Vpp::kNever);
   tx.commit();
   return r[0][0].as<bool>() ? Change::kAdded : Change::kEdited;
 }
@@ -574,12 +604,42 @@ std::optional<std::string> ProfileJson(pqxx::transaction_base& tx, const std::st
   return r[0][0].as<std::string>();
 }
 
+namespace {
+// An app's columns with its Apps and Books location and licence counts (Apple's, and ours per state).
+std::string AppObject() {
+  return "jsonb_build_object('identifier', i.identifier, "
+         "  'itunes_store_id', i.itunes_store_id, 'name', i.name, 'management_flags', i.management_flags, "
+         "  'groups', " + GroupsOf(Info(Kind::kApp)) + ", 'vpp_location', t.location_name, "
+         "  'licences_total', v.total_count, 'licences_assigned', v.assigned_count, "
+         "  'licences_available', v.available_count, "
+         "  'licences_here', CASE WHEN t.id IS NOT NULL THEN (SELECT coalesce(jsonb_object_agg(state, n), '{}') FROM "
+         "    (SELECT l.state, count(*) AS n FROM vpp_licences l WHERE l.token_id = t.id "
+         "     AND l.adam_id = i.itunes_store_id::text GROUP BY 1) c) END) ";
+}
+constexpr const char* kAppJoins =
+    "LEFT JOIN vpp_tokens t ON t.id = i.vpp_token_id "
+    "LEFT JOIN LATERAL (SELECT * FROM vpp_assets v WHERE v.token_id = t.id AND v.adam_id = i.itunes_store_id::text "
+    "  ORDER BY v.pricing_param LIMIT 1) v ON true ";
+}  // namespace
+
 std::string AppListJson(pqxx::transaction_base& tx) {
-  static const std::string sql =
-      "SELECT coalesce(jsonb_agg(jsonb_build_object('identifier', i.identifier, "
-      "  'itunes_store_id', i.itunes_store_id, 'name', i.name, 'management_flags', i.management_flags, "
-      "  'groups', " + GroupsOf(Info(Kind::kApp)) + ") ORDER BY i.identifier), '[]'::jsonb)::text FROM apps i";
+  static const std::string sql = "SELECT coalesce(jsonb_agg(" + AppObject() +
+                                 " ORDER BY i.identifier), '[]'::jsonb)::text FROM apps i " + kAppJoins;
   return Exec(tx, "deploy_app_list", sql.c_str())[0][0].as<std::string>();
+}
+
+std::optional<std::string> AppJson(pqxx::transaction_base& tx, const std::string& identifier) {
+  static const std::string sql =
+      "SELECT (" + AppObject() + " || jsonb_build_object('devices', (SELECT coalesce(jsonb_agg(jsonb_build_object("
+      "  'serial_number', l.serial_number, 'device_id', d.id, 'state', l.state, 'detail', l.detail, "
+      "  'error_number', l.error_number, 'updated_at', l.updated_at) ORDER BY l.serial_number), '[]') "
+      "  FROM vpp_licences l LEFT JOIN LATERAL (SELECT id FROM devices WHERE serial_number = l.serial_number "
+      "    ORDER BY updated_at DESC LIMIT 1) d ON true "
+      "  WHERE l.token_id = t.id AND l.adam_id = i.itunes_store_id::text)))::text "
+      "FROM apps i " + std::string(kAppJoins) + "WHERE i.identifier = $1";
+  auto r = Exec(tx, "deploy_app_show", sql.c_str(), identifier);
+  if (r.empty()) return std::nullopt;
+  return r[0][0].as<std::string>();
 }
 
 std::string DeclarationListJson(pqxx::transaction_base& tx) {

@@ -63,6 +63,10 @@ struct AppSpec {
   std::optional<int64_t> itunes_store_id;  // adamId
   std::optional<std::string> name;
   std::optional<int> management_flags;     // 1: removed with the MDM profile; 4: no backup (default 1)
+  // Apps and Books: kRequired (app add --vpp) refuses an adamId no stored location owns;
+  // kAuto takes licences when exactly one location owns it (vpp sync first); kNever does not.
+  enum class Vpp { kAuto, kRequired, kNever } vpp = Vpp::kAuto;
+  std::optional<std::string> vpp_location;  // which location, when several own it
 };
 Result<Change> AddApp(pqxx::connection& conn, const AppSpec& app);
 
@@ -88,8 +92,12 @@ Result<size_t> Unassign(pqxx::connection& conn, Kind kind, const std::string& id
 //   updated_at, groups}]; one profile adds xml and created_at.
 std::string ProfileListJson(pqxx::transaction_base& tx);
 std::optional<std::string> ProfileJson(pqxx::transaction_base& tx, const std::string& identifier);
-// [{identifier, itunes_store_id, name, management_flags, groups}]
+// [{identifier, itunes_store_id, name, management_flags, groups, vpp_location, licences_total,
+//   licences_assigned, licences_available, licences_here: {state: count}}]
 std::string AppListJson(pqxx::transaction_base& tx);
+// One app with its Apps and Books licence per device: {..., devices: [{serial_number, device_id,
+// state, detail, error_number, updated_at}]}
+std::optional<std::string> AppJson(pqxx::transaction_base& tx, const std::string& identifier);
 // [{identifier, type, server_token, payload, updated_at, groups}]
 std::string DeclarationListJson(pqxx::transaction_base& tx);
 

@@ -149,7 +149,12 @@ void Desired(Tx& tx) {
          "SELECT DISTINCT gd.device_id, 'app', a.id, a.identifier, NULL, '{}'::text[] FROM group_devices gd " +
          kEnrolled +
          "JOIN anc ON anc.group_id = gd.group_id JOIN group_apps ga ON ga.group_id = anc.ancestor_id "
-         "JOIN apps a ON a.id = ga.app_id");
+         "JOIN apps a ON a.id = ga.app_id "
+         // An Apps and Books app only once the device's serial number holds a licence for it
+         // (mdmcron's licence step, vpp/licences.h, associates them before this runs).
+         "WHERE a.vpp_token_id IS NULL OR EXISTS (SELECT 1 FROM devices dv JOIN vpp_licences l "
+         "  ON l.serial_number = dv.serial_number AND l.token_id = a.vpp_token_id "
+         "  AND l.adam_id = a.itunes_store_id::text AND l.state = 'associated' WHERE dv.id = gd.device_id)");
   tx.Run("CREATE INDEX ON rc_desired (device_id, kind, item_id)");
 }
 
@@ -185,7 +190,8 @@ void Install(Tx& tx, ReconcileReport& r) {
   NewCommands cmds;
   std::vector<std::string> kinds, items, uuids;  // shared commands: item -> CommandUUID
   auto shared = tx.Run(
-      "SELECT n.kind, n.item_id, p.xml, a.identifier, a.itunes_store_id, a.management_flags "
+      "SELECT n.kind, n.item_id, p.xml, a.identifier, a.itunes_store_id, a.management_flags, "
+      "  a.vpp_token_id IS NOT NULL "
       "FROM (SELECT DISTINCT kind, item_id FROM rc_needs WHERE cardinality(placeholders) = 0) n "
       "LEFT JOIN profiles p ON n.kind = 'profile' AND p.id = n.item_id "
       "LEFT JOIN apps a ON n.kind = 'app' AND a.id = n.item_id");
@@ -198,6 +204,12 @@ void Install(Tx& tx, ReconcileReport& r) {
       if (!row[4].is_null()) plist::SetInt(c.get(), "iTunesStoreID", row[4].as<long long>());
       else plist::SetString(c.get(), "Identifier", row[3].as<std::string>());
       plist::SetInt(c.get(), "ManagementFlags", row[5].as<int>());
+      if (row[6].as<bool>()) {
+        // The licence is the device's (its serial number), not an Apple Account's.
+        plist_t options = plist_new_dict();
+        plist::SetInt(options, "PurchaseMethod", 1);
+        plist::Set(c.get(), "Options", options);
+      }
     }
     kinds.push_back(kind);
     items.push_back(row[1].as<std::string>());

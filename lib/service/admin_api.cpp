@@ -10,6 +10,7 @@
 
 #include "crypto/crypto.h"
 #include "deploy/catalog.h"
+#include "vpp/tokens.h"
 #include "push/pusher.h"
 #include "service/admin_request.h"
 #include "service/commands.h"
@@ -92,6 +93,7 @@ http::Response AdminApi::Handle(const http::Request& req, const std::string& pat
     case Kind::kApps: return JsonResponse(200, deploy::AppListJson(tx));
     case Kind::kDeclarations: return JsonResponse(200, deploy::DeclarationListJson(tx));
     case Kind::kDevices: return JsonResponse(200, store::DeviceListJson(tx));
+    case Kind::kVppAssets: return JsonResponse(200, vpp::AssetListJson(tx));
     case Kind::kCommandHistory: {
       // That enrollment's commands, newest first, one page.
       auto doc = store::CommandHistoryJson(tx, route.history);

@@ -84,6 +84,7 @@ std::variant<AdminRoute, AdminRefusal> ReadAdminRoute(std::string_view method, s
     if (path == "/apps") return is(Kind::kApps);
     if (path == "/declarations") return is(Kind::kDeclarations);
     if (path == "/devices") return is(Kind::kDevices);
+    if (path == "/vpp/assets") return is(Kind::kVppAssets);
     if (path.starts_with("/devices/") && path.ends_with("/commands") && path.size() > 18)
       return ReadCommandHistory(path.substr(9, path.size() - 18), query);
     if (path.starts_with("/devices/")) {

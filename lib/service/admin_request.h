@@ -32,6 +32,7 @@ struct AdminRoute {
     kDevices,
     kDevice,          // GET /devices/<id>
     kCommandHistory,  // GET /devices/<enrollment-id>/commands?status=&limit=&offset=
+    kVppAssets,       // GET /vpp/assets
   };
   Kind kind = Kind::kDevices;
   std::string id;                       // kCommand: the UUID as written; kDevice: the ID, decoded

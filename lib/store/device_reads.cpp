@@ -59,6 +59,13 @@ std::optional<std::string> DeviceJson(pqxx::transaction_base& tx, const std::str
       "    '[]'::jsonb) FROM device_deployments x WHERE x.device_id = d.id), "
       "  'params', (SELECT coalesce(jsonb_object_agg(p.name, p.value), '{}'::jsonb) FROM device_params p "
       "    WHERE p.device_id = d.id), "
+      // Apps and Books licences of its serial number, with Apple's reason when one was refused.
+      "  'vpp_licences', (SELECT coalesce(jsonb_agg(jsonb_build_object('location', t.location_name, "
+      "      'adam_id', l.adam_id, 'app', (SELECT a.identifier FROM apps a WHERE a.vpp_token_id = l.token_id "
+      "        AND a.itunes_store_id::text = l.adam_id LIMIT 1), 'state', l.state, 'error_number', l.error_number, "
+      "      'detail', l.detail, 'updated_at', l.updated_at) ORDER BY l.adam_id), '[]'::jsonb) "
+      "    FROM vpp_licences l JOIN vpp_tokens t ON t.id = l.token_id "
+      "    WHERE d.serial_number IS NOT NULL AND l.serial_number = d.serial_number), "
       "  'declarative_status', (SELECT s.report FROM declarative_status_reports s JOIN enrollments e "
       "      ON e.id = s.enrollment_id WHERE e.device_id = d.id ORDER BY s.id DESC LIMIT 1)"
       ")::text FROM devices d WHERE d.id = $1",

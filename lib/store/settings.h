@@ -38,6 +38,10 @@ constexpr const char* kAbmCursorMode = "abm.cursor_mode";  // fetch (a full fetc
 constexpr const char* kAbmProfileHash = "abm.profile_hash";  // SHA-256 of the profile last defined
 constexpr const char* kAbmProfileUuid = "abm.profile_uuid";
 constexpr const char* kAdeRootCa = "ade.root_ca";  // PEM; default: Apple Root CA
+constexpr const char* kVppUrl = "vpp.url";          // default https://vpp.itunes.apple.com/mdm/v2
+constexpr const char* kVppCaFile = "vpp.ca_file";
+constexpr const char* kVppTimeout = "vpp.timeout_seconds";  // default 120: one Apps and Books request
+constexpr const char* kServerUuid = "server.uuid";  // this server's mdmInfo id at Apps and Books; made once
 }  // namespace setting
 
 // The bounds of the timeout settings (kApnsTimeout, kAbmTimeout), in whole seconds.

@@ -87,6 +87,9 @@
 //                               the N-th such request (or the next, if fail_after took that one)
 //                               is 429 TOO_MANY_REQUESTS with Retry-After: S (once)
 //   "fail_assign": [serial]     assigning a profile to these answers FAILED
+//   "session_busy": {"status": 429|503, "times": N, "retry_after": S}
+//                               the next N GET /session answer that status with Retry-After: S,
+//                               before any check (Apple may rate-limit every endpoint)
 // Network faults, each one of: true (every request), or {"path"?, "from"?, "times"?}: the requests
 // to that path (any request, /session included, without one), counted by each fault on its own
 // from when the file was taken, from the "from"-th (default 1) on, for "times" requests (default:
@@ -415,7 +418,7 @@ class Cursors {
 // --- control.json --------------------------------------------------------------------------
 
 const CONTROL_KEYS = new Set([
-  'changes', 'expire_cursors', 'invalid_cursors', 'fail_after', 'rate_limit', 'fail_assign',
+  'changes', 'expire_cursors', 'invalid_cursors', 'fail_after', 'rate_limit', 'fail_assign', 'session_busy',
   'stall', 'drop', 'reset', 'delay_ms',
 ]);
 // The network faults, in the order they are tried on a request.
@@ -442,6 +445,11 @@ function checkControl(c) {
   const rate = c.rate_limit;
   if (rate !== undefined && !(isPositiveInteger(rate?.after) && Number.isInteger(rate.retry_after) && rate.retry_after >= 0)) {
     throw new Error('bad rate_limit');
+  }
+  const busy = c.session_busy;
+  if (busy !== undefined && !((busy?.status === 429 || busy?.status === 503) && isPositiveInteger(busy.times) &&
+      Number.isInteger(busy.retry_after) && busy.retry_after >= 0)) {
+    throw new Error('bad session_busy');
   }
   if (c.fail_assign !== undefined && !(Array.isArray(c.fail_assign) && c.fail_assign.every((s) => typeof s === 'string'))) {
     throw new Error('bad fail_assign');
@@ -495,6 +503,7 @@ class Control {
     this.applied = [];  // the changes applied so far, as JSON text
     this.invalidUpTo = 0;
     this.expireUpTo = 0;
+    this.sessionBusy = null;
     this.failAt = null;
     this.rateLimit = null;
     this.failAssign = new Set();
@@ -521,6 +530,7 @@ class Control {
     this.expireUpTo = c.expire_cursors ? cursors.issued : 0;
     this.failAt = c.fail_after ?? null;
     this.rateLimit = c.rate_limit ?? null;
+    this.sessionBusy = c.session_busy ? { ...c.session_busy } : null;
     this.failAssign = new Set(c.fail_assign ?? []);
     this.count = 0;
     this.faults = FAULTS.filter((name) => c[name] !== undefined).map((name) => faultOf(name, c[name]));
@@ -823,6 +833,12 @@ function main() {
     const url = new URL(req.url, 'https://localhost');  // only the path and the query are used
     control.refresh(account, cursors, now);
     if (size > MAX_BODY_BYTES) return error(413, 'REQUEST_ENTITY_TOO_LARGE');
+    if (url.pathname === '/session' && req.method === 'GET' && control.sessionBusy && control.sessionBusy.times > 0) {
+      const busy = control.sessionBusy;
+      busy.times -= 1;
+      return { status: busy.status, body: busy.status === 429 ? 'TOO_MANY_REQUESTS' : 'SERVICE_UNAVAILABLE',
+               headers: { 'Retry-After': String(busy.retry_after) } };
+    }
     if (url.pathname === '/session') return req.method === 'GET' ? session(req, url, now) : error(405, 'METHOD_NOT_ALLOWED');
     const route = api.routes.get(`${req.method} ${url.pathname}`);
     if (!route) return api.paths.has(url.pathname) ? error(405, 'METHOD_NOT_ALLOWED') : error(404, 'NOT_FOUND');

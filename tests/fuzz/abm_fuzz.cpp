@@ -12,6 +12,7 @@
 
 #include "abm/responses.h"
 #include "http/message.h"
+#include "apple/service_client.h"
 #include "json/json.h"
 
 namespace {
@@ -23,7 +24,7 @@ void Reparse(const std::string& text, bool array) {
 }
 
 void CheckRetryAfter(std::string_view value) {
-  auto seconds = mdm::abm::ReadRetryAfter(value, 60);
+  auto seconds = mdm::apple::ReadRetryAfter(value, 60, 1700000000);
   if (seconds && (*seconds < 0 || *seconds > 60)) std::abort();
 }
 

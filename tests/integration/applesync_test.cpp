@@ -43,25 +43,32 @@ std::string Profile(const std::string& name) {
                                   "\"await_device_configured\": true, \"language\": \"en\"}");
 }
 
-// The fake and the server configured for each other; the server token goes through the
-// operator's real steps (token cert, an S/MIME file, token upload).
+// Points the server at `abm` and uploads its server token through the operator's real steps
+// (token cert, an S/MIME file, token upload). Returns token upload's output.
+std::string UseAbm(const FakeAbm& abm) {
+  auto& s = SharedStack();
+  REQUIRE(s.Console({"settings", "set", "abm-url", abm.url()}).exit_code == 0);
+  REQUIRE(s.Console({"settings", "set", "abm-ca-file", File("abm-ca.pem", mdm::test::ReadFile(abm.ca_file()))}).exit_code == 0);
+  auto cert = s.Console({"token", "cert"});
+  std::string message = "Content-Type: text/plain;charset=UTF-8\r\n\r\n-----BEGIN MESSAGE-----\n" + abm.token_json() +
+                        "\n-----END MESSAGE-----\n";
+  std::string p7m = s.root() + "/token.p7m";
+  REQUIRE(mdm::test::Run({"openssl", "smime", "-encrypt", "-aes256", "-in", File("token.txt", message), "-out", p7m,
+                          File("token-cert.pem", cert.output)}).exit_code == 0);
+  auto up = s.Console({"token", "upload", p7m});
+  INFO(up.output);
+  REQUIRE(up.exit_code == 0);
+  return up.output;
+}
+
+// The fake and the server configured for each other.
 FakeAbm& Abm() {
   static FakeAbm abm(25, 1000);
   static bool configured = false;
   if (!configured) {
     auto& s = SharedStack();
     REQUIRE(s.Console({"settings", "set", "api-url", kApi}).exit_code == 0);
-    REQUIRE(s.Console({"settings", "set", "abm-url", abm.url()}).exit_code == 0);
-    REQUIRE(s.Console({"settings", "set", "abm-ca-file", File("abm-ca.pem", mdm::test::ReadFile(abm.ca_file()))}).exit_code == 0);
-    auto cert = s.Console({"token", "cert"});
-    std::string message = "Content-Type: text/plain;charset=UTF-8\r\n\r\n-----BEGIN MESSAGE-----\n" + abm.token_json() +
-                          "\n-----END MESSAGE-----\n";
-    std::string p7m = s.root() + "/token.p7m";
-    REQUIRE(mdm::test::Run({"openssl", "smime", "-encrypt", "-aes256", "-in", File("token.txt", message), "-out", p7m,
-                            File("token-cert.pem", cert.output)}).exit_code == 0);
-    auto up = s.Console({"token", "upload", p7m});
-    INFO(up.output);
-    REQUIRE(up.exit_code == 0);
+    UseAbm(abm);
     REQUIRE(s.Console({"activation-profile", "set", Profile("Corp v1")}).exit_code == 0);
     configured = true;
   }
@@ -216,4 +223,73 @@ TEST_CASE("applesync files abm.DeviceChanged for each device it stores, for a we
   CHECK(got["ABM00000005"] == std::make_pair(std::string("modified"), std::string("iPad (webhook)")));
   CHECK(got["ABM00000200"] == std::make_pair(std::string("added"), std::string("iPhone 15")));
   REQUIRE(s.Console({"webhook", "remove", rx.url()}).exit_code == 0);
+}
+
+TEST_CASE("a 429 or 503 at /session is waited out, not taken for a refused token", "[abm]") {
+  FakeAbm& abm = Abm();
+  REQUIRE(Sync().exit_code == 0);
+  for (int status : {429, 503}) {
+    abm.SetControl("{\"session_busy\": {\"status\": " + std::to_string(status) +
+                   ", \"times\": 2, \"retry_after\": 1}}");
+    size_t before = abm.Requests().size();
+    time_t start = std::time(nullptr);
+    auto r = Sync();
+    INFO(r.output);
+    CHECK(r.exit_code == 0);
+    CHECK_THAT(r.output, !Catch::Contains("refused the server token"));
+    CHECK(std::time(nullptr) - start >= 2);
+    auto all = abm.Requests();
+    int busy = 0, granted = 0;
+    for (size_t i = before; i < all.size(); ++i) {
+      if (all[i].path != "/session") continue;
+      busy += all[i].status == status;
+      granted += all[i].status == 200;
+    }
+    CHECK(busy == 2);
+    CHECK(granted == 1);
+  }
+  // Busy for longer than the client waits: a sentence that says to try later, not "upload a token".
+  abm.SetControl("{\"session_busy\": {\"status\": 503, \"times\": 50, \"retry_after\": 0}}");
+  auto r = Sync();
+  INFO(r.output);
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.output, Catch::Contains("answered HTTP 503 to GET /session") && Catch::Contains("try again later") &&
+                           !Catch::Contains("token upload"));
+  abm.SetControl("{}");
+}
+
+TEST_CASE("another server's token resets the cursor and the profile; the same token again does not", "[abm]") {
+  FakeAbm& abm = Abm();
+  REQUIRE(Sync().exit_code == 0);
+  const std::string cursor = Q("SELECT value FROM settings WHERE name = 'abm.cursor'");
+  const std::string uuid = Q("SELECT value FROM settings WHERE name = 'abm.profile_uuid'");
+  REQUIRE(!cursor.empty());
+  REQUIRE(!uuid.empty());
+
+  // The same server's token uploaded again (a renewal keeps the consumer key): nothing resets.
+  std::string again = UseAbm(abm);
+  CHECK_THAT(again, !Catch::Contains("another MDM server"));
+  CHECK(Q("SELECT value FROM settings WHERE name = 'abm.cursor'") == cursor);
+  CHECK(Q("SELECT value FROM settings WHERE name = 'abm.profile_uuid'") == uuid);
+
+  // Another MDM server (another consumer key and server UUID): a full fetch and a new profile.
+  FakeAbm other(5, 1000);
+  std::string moved = UseAbm(other);
+  CHECK_THAT(moved, Catch::Contains("another MDM server's token"));
+  CHECK(Q("SELECT count(*) FROM settings WHERE name IN ('abm.cursor', 'abm.profile_uuid', 'abm.account')") == "0");
+  auto r = Sync();
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.output, Catch::Contains(": fetch, 1 page(s), 5 device(s)") && Catch::Contains("profile defined") &&
+                           Catch::Contains("assigned 5,"));
+  CHECK(Count(other, "POST", "/profile") == 1);
+  CHECK(Count(other, "POST", "/devices/sync") == 0);
+  CHECK(Q("SELECT value FROM settings WHERE name = 'abm.profile_uuid'") != uuid);
+
+  // Back to the first server, as the other tests expect it.
+  CHECK_THAT(UseAbm(abm), Catch::Contains("another MDM server's token"));
+  auto back = Sync();
+  INFO(back.output);
+  REQUIRE(back.exit_code == 0);
+  CHECK_THAT(back.output, Catch::Contains(": fetch,") && Catch::Contains("profile defined"));
 }

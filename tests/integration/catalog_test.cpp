@@ -242,16 +242,22 @@ TEST_CASE("catalog: assignments, and removal refused while assigned unless force
 
 TEST_CASE("catalog: apps are added, updated, assigned and removed", "[catalog]") {
   auto& c = Conn();
-  deploy::AppSpec app{"com.example.notes", 123456789, std::string("Notes"), std::nullopt};
+  deploy::AppSpec app;
+  app.identifier = "com.example.notes";
+  app.itunes_store_id = 123456789;
+  app.name = "Notes";
   REQUIRE(*deploy::AddApp(c, app) == Change::kAdded);
   CHECK(Q("SELECT management_flags FROM apps WHERE identifier = 'com.example.notes'") == "1");
   // Updating one field keeps the others.
-  REQUIRE(*deploy::AddApp(c, {"com.example.notes", std::nullopt, std::nullopt, 5}) == Change::kEdited);
+  deploy::AppSpec flags;
+  flags.identifier = "com.example.notes";
+  flags.management_flags = 5;
+  REQUIRE(*deploy::AddApp(c, flags) == Change::kEdited);
   CHECK(Q("SELECT itunes_store_id || ' ' || name || ' ' || management_flags FROM apps "
           "WHERE identifier = 'com.example.notes'") == "123456789 Notes 5");
-  CheckFails(deploy::AddApp(c, {"com.example notes", {}, {}, {}}).status(), "not a bundle identifier");
-  CheckFails(deploy::AddApp(c, {"com.example.x", -4, {}, {}}).status(), "positive number");
-  CheckFails(deploy::AddApp(c, {"com.example.x", {}, {}, 2}).status(), "combine 1");
+  CheckFails(deploy::AddApp(c, {"com.example notes", {}, {}, {}, {}, {}}).status(), "not a bundle identifier");
+  CheckFails(deploy::AddApp(c, {"com.example.x", -4, {}, {}, {}, {}}).status(), "positive number");
+  CheckFails(deploy::AddApp(c, {"com.example.x", {}, {}, 2, {}, {}}).status(), "combine 1");
 
   REQUIRE(deploy::CreateGroup(c, "app-group", "").ok());
   CHECK(*deploy::Assign(c, Kind::kApp, "com.example.notes", {"app-group"}) == 1);

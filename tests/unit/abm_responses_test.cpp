@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "abm/responses.h"
+#include "apple/service_client.h"
 #include "http/message.h"
 
 using namespace mdm;
@@ -17,14 +18,20 @@ TEST_CASE("abm responses: session token and org name", "[abm]") {
   CHECK_FALSE(ReadOrgName("{\"org_name\": \"\\u0000\"}").ok());
 }
 
-TEST_CASE("abm responses: Retry-After in seconds, capped; other forms are not a number", "[abm]") {
+TEST_CASE("apple: Retry-After in seconds or as an HTTP date, capped; other forms are not a number", "[abm]") {
+  using apple::ReadRetryAfter;
   CHECK(ReadRetryAfter("7", 60) == 7);
   CHECK(ReadRetryAfter("0", 60) == 0);
   CHECK(ReadRetryAfter("120", 60) == 60);
   CHECK(ReadRetryAfter("99999999999999999999999", 60) == 60);  // was atoi's overflow
   CHECK_FALSE(ReadRetryAfter("", 60));
   CHECK_FALSE(ReadRetryAfter("-5", 60));
-  CHECK_FALSE(ReadRetryAfter("Wed, 21 Oct 2015 07:28:00 GMT", 60));
+  CHECK_FALSE(ReadRetryAfter("soon", 60));
+  // Wed, 21 Oct 2015 07:28:00 GMT is 1445412480.
+  CHECK(ReadRetryAfter("Wed, 21 Oct 2015 07:28:00 GMT", 60, 1445412480 - 30) == 30);
+  CHECK(ReadRetryAfter("Wed, 21 Oct 2015 07:28:00 GMT", 60, 1445412480 - 3600) == 60);
+  CHECK(ReadRetryAfter("Wed, 21 Oct 2015 07:28:00 GMT", 60, 1445412480 + 5) == 0);
+  CHECK_FALSE(ReadRetryAfter("Wed, 21 Oct 2015 07:28:00 XYZ", 60));
   CHECK(http::HeaderLineValue("Retry-After:  120 \r\n", "retry-after:") == "120");
   CHECK(http::HeaderLineValue("X-ADM-Auth-Session: abc\r\n", "x-adm-auth-session:") == "abc");
   CHECK_FALSE(http::HeaderLineValue("retry-after:", "retry-after:"));
