@@ -79,14 +79,15 @@ class Location {
       log::Warn().kv("event", "vpp_licence_failed").kv("location", token_.location_name).kv("serial", f.serial_number)
           .kv("adam_id", f.adam_id).kv("error_number", static_cast<long long>(f.error_number)).msg(details.back());
     }
-    const bool failed_whole = e.status == "FAILED" && e.failures.empty();
+    const bool failed_whole = e.status == "FAILED" && serials.empty();
     pqxx::work tx(conn_);
     auto r = store::Exec(
         tx, "vpp_settle",
         "WITH ev AS (UPDATE vpp_events SET status = $2, checked_at = now(), completed_at = now() "
         "  WHERE event_id = $1 RETURNING kind), "
         "f AS (SELECT * FROM unnest($3::text[], $4::int[], $5::text[]) AS x(serial_number, error_number, detail)), "
-        "failed AS (UPDATE vpp_licences l SET state = CASE WHEN ev.kind = 'associate' THEN 'failed' ELSE 'associated' END, "
+        "failed AS (UPDATE vpp_licences l SET state = CASE WHEN ev.kind <> 'associate' THEN 'associated' "
+        "    WHEN f.error_number = 9709 THEN 'short' ELSE 'failed' END, "
         "    event_id = NULL, error_number = f.error_number, detail = f.detail, updated_at = now() "
         "  FROM ev, f WHERE l.event_id = $1 AND l.serial_number = f.serial_number RETURNING 1), "
         "whole AS (UPDATE vpp_licences l SET state = CASE WHEN ev.kind = 'associate' THEN 'failed' ELSE 'associated' END, "
@@ -96,7 +97,13 @@ class Location {
         "    updated_at = now() FROM ev WHERE NOT $6 AND ev.kind = 'associate' AND l.event_id = $1 "
         "    AND NOT EXISTS (SELECT 1 FROM f WHERE f.serial_number = l.serial_number) RETURNING 1), "
         "released AS (DELETE FROM vpp_licences l USING ev WHERE NOT $6 AND ev.kind = 'disassociate' AND l.event_id = $1 "
-        "    AND NOT EXISTS (SELECT 1 FROM f WHERE f.serial_number = l.serial_number) RETURNING 1) "
+        "    AND NOT EXISTS (SELECT 1 FROM f WHERE f.serial_number = l.serial_number) RETURNING 1), "
+        // Apple's counts as they now are, until the next asset sync reads them again.
+        "counts AS (UPDATE vpp_assets v SET "
+        "    assigned_count = greatest(v.assigned_count + (SELECT count(*) FROM done) - (SELECT count(*) FROM released), 0), "
+        "    available_count = greatest(v.available_count - (SELECT count(*) FROM done) + (SELECT count(*) FROM released), 0) "
+        "  FROM vpp_events e WHERE e.event_id = $1 AND v.token_id = e.token_id AND v.adam_id = e.adam_id "
+        "    AND v.pricing_param = e.pricing_param) "
         "SELECT (SELECT count(*) FROM failed) + (SELECT count(*) FROM whole), (SELECT count(*) FROM done), "
         "  (SELECT count(*) FROM released)",
         event_id, e.status, store::TextArray(serials), store::TextArray(numbers), store::TextArray(details),
@@ -186,11 +193,13 @@ class Location {
            "JOIN devices d ON d.serial_number = l.serial_number "
            "WHERE l.token_id = $1 AND l.state = 'associated' AND NOT EXISTS (SELECT 1 FROM wanted w "
            "  WHERE w.serial_number = l.serial_number AND w.adam_id = l.adam_id) "
-           "AND NOT EXISTS (SELECT 1 FROM device_deployments dd JOIN apps a ON a.id = dd.item_id "
+           // Unenrolled, the device lost its managed apps with the MDM profile.
+           "AND (NOT EXISTS (SELECT 1 FROM enrollments e WHERE e.id = d.id AND e.status = 'enrolled') "
+           "  OR NOT EXISTS (SELECT 1 FROM device_deployments dd JOIN apps a ON a.id = dd.item_id "
            "  LEFT JOIN command_queue q ON q.command_uuid = dd.command_uuid AND q.enrollment_id = dd.device_id "
            "  WHERE dd.device_id = d.id AND dd.kind = 'app' AND a.vpp_token_id = $1 "
            "    AND a.itunes_store_id::text = l.adam_id "
-           "    AND NOT (dd.status = 'removing' AND q.status = 'Acknowledged')) "
+           "    AND NOT (dd.status = 'removing' AND q.status = 'Acknowledged'))) "
            "GROUP BY 1, 2, 3 ORDER BY 1, 2, 3")
               .c_str(),
           token_.id);

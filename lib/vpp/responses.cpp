@@ -132,14 +132,24 @@ Result<EventStatus> ReadEventStatus(std::string_view body) {
   e.requested = Int(d, "numRequested");
   e.completed = Int(d, "numCompleted");
   if (e.status.empty()) return Status::Unavailable("Apps and Books answered status without an eventStatus");
+  // Each failure is an error body whose errorInfo names the serial numbers (and assets) it is
+  // for: one entry may cover many serials. One Failure per serial here.
   if (const auto* list = Member(d, "failures"); list && list->IsArray()) {
     for (const auto& f : list->GetArray()) {
-      Failure x;
-      x.adam_id = Str(f, "adamId");
-      x.serial_number = Str(f, "serialNumber");
-      x.error_number = static_cast<int>(Int(f, "errorNumber", Int(f, "errorCode", 0)));
-      x.error_message = Str(f, "errorMessage");
-      e.failures.push_back(std::move(x));
+      const int number = static_cast<int>(Int(f, "errorNumber", 0));
+      const std::string message = Str(f, "errorMessage").substr(0, 300);
+      const auto* info = Member(f, "errorInfo");
+      std::string adam;
+      if (const auto* assets = info ? Member(*info, "assets") : nullptr; assets && assets->IsArray() &&
+                                                                          !assets->Empty())
+        adam = Str((*assets)[0], "adamId");
+      const auto* serials = info ? Member(*info, "serialNumbers") : nullptr;
+      if (!serials || !serials->IsArray() || serials->Empty()) {
+        e.failures.push_back({adam, "", number, message});  // for users, or the whole request
+        continue;
+      }
+      for (const auto& s : serials->GetArray())
+        if (s.IsString()) e.failures.push_back({adam, std::string(s.GetString(), s.GetStringLength()), number, message});
     }
   }
   return e;
@@ -169,30 +179,43 @@ ErrorBody ReadError(std::string_view body) {
 }
 
 std::string ErrorMeaning(int n) {
-  // Apple's numbers (service/config lists them with its own words); ours say what to do.
+  // Apple's numbers (docs/vpp-api.md); the words say what happened and, where it helps, what to do.
   switch (n) {
     case 9600: return "a required argument is missing";
-    case 9601: return "login required: the token was not accepted";
+    case 9601: return "login required: the content token is missing or unknown";
     case 9602: return "an argument is not valid";
     case 9603: return "Apple's internal error; tried again at the next run";
-    case 9604: return "no such result";
-    case 9605: return "the account's storefront (country) does not sell this app";
-    case 9607: return "this licence cannot be revoked";
     case 9609: return "the registered user was not found";
-    case 9610: return "no such licence";
-    case 9616: return "the licence is already assigned";
-    case 9619: return "the licence is not associated with this device";
     case 9621: return "the content token has expired";
-    case 9622: return "the content token is not valid";
-    case 9624: return "the licence was refunded and is no longer valid";
-    case 9625: return "the content token was revoked";
-    case 9626: return "the licence is already assigned to another user";
-    case 9630: return "too many identical licence requests in a short time; tried again later";
-    case 9632: return "too many requests for licences already assigned; tried again later";
+    case 9625: return "Apple revoked the content token";
+    case 9634: return "the service is no longer available";
+    case 9635: return "the Apple Account cannot be associated";
+    case 9637: return "not allowed for facilitator accounts";
+    case 9641: return "the Apple Account is already tied to another user";
+    case 9644: return "Apps and Books is in maintenance; tried again at the next run";
+    case 9646: return "too many requests for this organisation; tried again later";
+    case 9647: return "not supported for legacy tokens: download a new content token";
+    case 9650: return "the page index is out of range";
+    case 9700: return "too many assets in one request";
+    case 9702: return "too many serial numbers in one request";
+    case 9703: return "the same asset twice in one request";
+    case 9705: return "the same serial number twice in one request";
+    case 9706: return "this app's licences cannot be revoked";
+    case 9707: return "this app cannot be assigned to devices, only to users";
+    case 9708: return "Apple does not know this event";
+    case 9709: return "not enough licences available: buy more in ABM/ASM or free some";
+    case 9716: return "a registered user with that client user ID exists";
+    case 9718: return "no asset in the request";
+    case 9719: return "no serial number or user in the request";
+    case 9722: return "the Authorization header is malformed";
+    case 9723: return "the server's mdmInfo is incomplete";
+    case 9726: return "the method is not supported on that endpoint";
+    case 9727: return "the content type is not supported";
+    case 9729: return "Apps and Books is temporarily unavailable; tried again later";
     default: return "";
   }
 }
 
-bool IsTokenError(int n) { return n == 9601 || n == 9621 || n == 9622 || n == 9625; }
+bool IsTokenError(int n) { return n == 9601 || n == 9621 || n == 9625 || n == 9722; }
 
 }  // namespace mdm::vpp

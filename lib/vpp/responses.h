@@ -52,7 +52,7 @@ Result<AssignmentPage> ReadAssignmentPage(std::string_view body);
 // POST assets/associate and assets/disassociate: the eventId.
 Result<std::string> ReadEventId(std::string_view body);
 
-struct Failure {
+struct Failure {  // one per serial number a failure names
   std::string adam_id, serial_number;
   int error_number = 0;
   std::string error_message;

@@ -60,13 +60,15 @@ TEST_CASE("vpp answers: assets, assignments, events, client config, limits, erro
   CHECK(*ReadEventId(R"({"eventId":"ed3edfc3","tokenExpirationDate":"2030-11-08T22:33:22+0000"})") == "ed3edfc3");
   CHECK_FALSE(ReadEventId("{}").ok());
 
-  auto e = ReadEventStatus(R"({"eventStatus":"COMPLETE","eventType":"ASSOCIATE","numCompleted":2,"numRequested":3,
-    "failures":[{"adamId":"1","serialNumber":"C03Y","errorNumber":9610,"errorMessage":"License not found"}]})");
+  auto e = ReadEventStatus(R"({"eventStatus":"FAILED","eventType":"ASSOCIATE","numCompleted":1,"numRequested":3,
+    "failures":[{"errorNumber":9709,"errorMessage":"Not enough licenses","errorInfo":{
+      "assets":[{"adamId":"1","pricingParam":"STDQ"}],"serialNumbers":["C03Y","C04Z"]}}]})");
   REQUIRE(e.ok());
-  CHECK(e->status == "COMPLETE");
-  REQUIRE(e->failures.size() == 1);
-  CHECK(e->failures[0].error_number == 9610);
-  CHECK(e->failures[0].serial_number == "C03Y");
+  CHECK(e->status == "FAILED");
+  REQUIRE(e->failures.size() == 2);
+  CHECK(e->failures[0].error_number == 9709);
+  CHECK(e->failures[0].adam_id == "1");
+  CHECK(e->failures[1].serial_number == "C04Z");
 
   auto c = ReadClientConfig(R"({"locationName":"Main","uId":"2049025000431439","mdmInfo":{"id":"X","name":"Other MDM"}})");
   REQUIRE(c.ok());
