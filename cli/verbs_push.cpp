@@ -130,9 +130,9 @@ int RunMdmcron(Context& ctx) {
     } else if (l->locations > 0) {
       std::printf("mdmcron licences: %d location(s): %lld requested, %lld associated, %lld short of licences, "
                   "%lld failed, %lld released (%lld disassociation(s) asked), %lld still under way; %d request(s) "
-                  "to Apple\n",
+                  "to Apple in %.2f s\n",
                   l->locations, l->requested, l->associated, l->short_of_licences, l->failed, l->released,
-                  l->disassociated, l->pending, l->requests);
+                  l->disassociated, l->pending, l->requests, l->seconds);
       for (const auto& s : l->shortfalls) std::printf("short of licences: %s\n", s.c_str());
       for (const auto& e : l->errors) std::fprintf(stderr, "mdm-console: mdmcron licences: %s\n", e.c_str());
       licences_ok = l->errors.empty();

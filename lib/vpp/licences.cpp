@@ -292,6 +292,7 @@ class Location {
 }  // namespace
 
 Result<LicenceReport> LicenceStep(pqxx::connection& conn, const LicenceOptions& options) {
+  const auto started = std::chrono::steady_clock::now();
   LicenceReport report;
   std::vector<StoredToken> tokens;
   {
@@ -320,6 +321,7 @@ Result<LicenceReport> LicenceStep(pqxx::connection& conn, const LicenceOptions& 
                                  "SELECT count(*) FROM vpp_licences WHERE state IN ('associating', 'disassociating')")[0][0]
                          .as<long long>();
   }
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return report;
 }
 

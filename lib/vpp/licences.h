@@ -32,6 +32,7 @@ struct LicenceReport {
   long long associated = 0, disassociated = 0, requested = 0, released = 0;
   long long short_of_licences = 0, failed = 0, pending = 0;
   int requests = 0;  // HTTP requests to Apple
+  double seconds = 0;  // the step's wall time
   std::vector<std::string> errors;      // one sentence per location that stopped
   std::vector<std::string> shortfalls;  // "ADAMID: N device(s) without a licence (M available)"
 };
