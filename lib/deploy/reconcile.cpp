@@ -152,9 +152,12 @@ void Desired(Tx& tx) {
          "JOIN apps a ON a.id = ga.app_id "
          // An Apps and Books app only once the device's serial number holds a licence for it
          // (mdmcron's licence step, vpp/licences.h, associates them before this runs).
-         "WHERE a.vpp_token_id IS NULL OR EXISTS (SELECT 1 FROM devices dv JOIN vpp_licences l "
-         "  ON l.serial_number = dv.serial_number AND l.token_id = a.vpp_token_id "
-         "  AND l.adam_id = a.itunes_store_id::text AND l.state = 'associated' WHERE dv.id = gd.device_id)");
+         // Uncorrelated, so PostgreSQL hashes it once (a correlated EXISTS was planned as a nested
+         // loop over vpp_licences before its statistics caught up: 17 s for 10,000 devices).
+         "WHERE a.vpp_token_id IS NULL OR (gd.device_id, a.id) IN (SELECT dv.id, ap.id FROM vpp_licences l "
+         "  JOIN devices dv ON dv.serial_number = l.serial_number "
+         "  JOIN apps ap ON ap.vpp_token_id = l.token_id AND ap.itunes_store_id::text = l.adam_id "
+         "  WHERE l.state = 'associated')");
   tx.Run("CREATE INDEX ON rc_desired (device_id, kind, item_id)");
 }
 

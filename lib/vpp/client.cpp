@@ -4,6 +4,7 @@
 #include <rapidjson/writer.h>
 
 #include "core/log.h"
+#include "http/message.h"
 
 namespace mdm::vpp {
 namespace {
@@ -42,21 +43,6 @@ std::string ManageBody(const std::string& adam_id, const std::string& pricing_pa
   w.EndArray();
   w.EndObject();
   return std::string(buf.GetString(), buf.GetSize());
-}
-
-std::string UrlEncode(const std::string& s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
 }
 
 }  // namespace
@@ -155,7 +141,7 @@ Result<std::string> VppClient::Disassociate(const std::string& adam_id, const st
 }
 
 Result<EventStatus> VppClient::GetEvent(const std::string& event_id) {
-  auto body = Call("GET", "/status?eventId=" + UrlEncode(event_id));
+  auto body = Call("GET", "/status?eventId=" + http::UrlEncode(event_id));
   if (!body.ok()) return body.status();
   return ReadEventStatus(*body);
 }

@@ -234,40 +234,44 @@ class Location {
     pqxx::result rows, shortfall;
     {
       pqxx::work tx(conn_);
-      // Per asset, the first `available` (less those under way) in serial-number order get one.
+      // Who needs one, computed once (as the count above), then ranked per asset: the first
+      // `available` (less those under way) in serial-number order get one.
+      store::Exec(tx, "vpp_need_table",
+                  (std::string("CREATE TEMP TABLE vpp_need ON COMMIT DROP AS ") + kWanted +
+                   "SELECT w.*, row_number() OVER (PARTITION BY w.adam_id, w.pricing_param ORDER BY w.serial_number) "
+                   "  AS n FROM wanted w WHERE NOT EXISTS (SELECT 1 FROM vpp_licences l WHERE l.token_id = $1 "
+                   "  AND l.adam_id = w.adam_id AND l.serial_number = w.serial_number "
+                   "  AND (l.state IN ('associated', 'associating', 'disassociating') "
+                   "    OR (l.state = 'failed' AND l.updated_at > now() - make_interval(secs => $2))))")
+                      .c_str(),
+                  token_.id, options_.retry_failed_after_seconds);
       const std::string ranked =
-          std::string(kWanted) +
-          ", need AS (SELECT w.*, row_number() OVER (PARTITION BY w.adam_id, w.pricing_param ORDER BY w.serial_number) "
-          "    AS n FROM wanted w WHERE NOT EXISTS (SELECT 1 FROM vpp_licences l WHERE l.token_id = $1 "
-          "    AND l.adam_id = w.adam_id AND l.serial_number = w.serial_number "
-          "    AND (l.state IN ('associated', 'associating', 'disassociating') "
-          "      OR (l.state = 'failed' AND l.updated_at > now() - make_interval(secs => $2))))), "
-          "room AS (SELECT v.adam_id, v.pricing_param, greatest(v.available_count - (SELECT count(*) FROM vpp_licences l "
-          "    WHERE l.token_id = $1 AND l.adam_id = v.adam_id AND l.state = 'associating'), 0) AS available, "
-          "    v.device_assignable FROM vpp_assets v WHERE v.token_id = $1) ";
+          "WITH room AS (SELECT v.adam_id, v.pricing_param, greatest(v.available_count - (SELECT count(*) "
+          "    FROM vpp_licences l WHERE l.token_id = $1 AND l.adam_id = v.adam_id AND l.state = 'associating'), 0) "
+          "    AS available, v.device_assignable FROM vpp_assets v WHERE v.token_id = $1) ";
       rows = store::Exec(tx, "vpp_to_assign",
                          (ranked +
-                          "SELECT need.adam_id, need.pricing_param, need.serial_number FROM need JOIN room USING "
-                          "(adam_id, pricing_param) WHERE room.device_assignable AND need.n <= room.available "
+                          "SELECT need.adam_id, need.pricing_param, need.serial_number FROM vpp_need need JOIN room "
+                          "USING (adam_id, pricing_param) WHERE room.device_assignable AND need.n <= room.available "
                           "ORDER BY 1, 2, 3")
                              .c_str(),
-                         token_.id, options_.retry_failed_after_seconds);
+                         token_.id);
       // The others: recorded per device, so device show and app show say why.
       shortfall = store::Exec(
           tx, "vpp_short",
           (ranked +
-           ", short AS (SELECT need.*, room.available, room.device_assignable FROM need JOIN room "
+           ", short AS (SELECT need.*, room.available, room.device_assignable FROM vpp_need need JOIN room "
            "    USING (adam_id, pricing_param) WHERE NOT room.device_assignable OR need.n > room.available), "
            "marked AS (INSERT INTO vpp_licences AS l (token_id, adam_id, pricing_param, serial_number, state, detail) "
            "  SELECT $1, adam_id, pricing_param, serial_number, 'short', CASE WHEN device_assignable THEN "
-           "    'no licence left for this app in location ' || $3 || ': buy more in ABM/ASM or free one' "
+           "    'no licence left for this app in location ' || $2 || ': buy more in ABM/ASM or free one' "
            "    ELSE 'this app cannot be assigned to devices, only to users (Apple: deviceAssignable false)' END "
            "  FROM short ON CONFLICT (token_id, adam_id, serial_number) DO UPDATE SET state = 'short', "
            "    event_id = NULL, error_number = NULL, detail = EXCLUDED.detail, updated_at = now() "
            "  WHERE l.state IN ('short', 'failed')) "
            "SELECT adam_id, count(*), min(available) FROM short GROUP BY 1 ORDER BY 1")
               .c_str(),
-          token_.id, options_.retry_failed_after_seconds, token_.location_name);
+          token_.id, token_.location_name);
       tx.commit();
     }
     for (const auto& row : shortfall) {
@@ -314,6 +318,12 @@ Result<LicenceReport> LicenceStep(pqxx::connection& conn, const LicenceOptions& 
     }
     if (!error.empty()) report.errors.push_back(error);
     RecordError(conn, t.id, error);
+  }
+  // Thousands of rows in one run: fresh statistics, so the next run (and the reconcile that
+  // follows) plan with them rather than wait for autovacuum (4 s instead of 0.2 s otherwise).
+  if (report.requested + report.disassociated + report.short_of_licences + report.failed > 500) {
+    pqxx::nontransaction tx(conn);
+    tx.exec("ANALYZE vpp_licences");
   }
   if (!tokens.empty()) {
     pqxx::read_transaction tx(conn);

@@ -2,7 +2,7 @@
 // with one VPP app, against the fake Apps and Books service (tests/fakes/vpp.js): seconds and
 // HTTP requests, by endpoint. Devices are inserted directly; the token, the sync and the catalog
 // go through the console.
-//   vpp_bench [--devices 10000] [--event-delay-ms 200]
+//   vpp_bench [--devices 10000] [--licences N (default: as many as devices)] [--event-delay-ms 200]
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -45,15 +45,17 @@ std::map<std::string, int> ByPath(const mdm::test::FakeVpp& vpp, size_t from) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  int devices = 10000, delay = 200;
+  int devices = 10000, delay = 200, licences = -1;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--devices")) devices = std::atoi(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--licences")) licences = std::atoi(argv[i + 1]);
     if (!std::strcmp(argv[i], "--event-delay-ms")) delay = std::atoi(argv[i + 1]);
   }
+  if (licences < 0) licences = devices;
   mdm::test::Stack stack;
   mdm::test::FakeVpp::Options o;
   o.locations = {mdm::test::FakeVpp::Location{"Bench School"}};
-  o.assets = {mdm::test::FakeVpp::Asset{"361309726", devices}};
+  o.assets = {mdm::test::FakeVpp::Asset{"361309726", licences}};
   o.event_delay_ms = delay;
   mdm::test::FakeVpp vpp(o);
   const std::string n = std::to_string(devices);
@@ -80,9 +82,10 @@ int main(int argc, char** argv) {
   Timed cron = Run(stack, {"mdmcron", "--no-push"});
   auto paths = ByPath(vpp, before);
   std::printf("vpp: %d devices, one VPP app (%d licences), Apple's batch limit 1000 serial numbers, events settle "
-              "%d ms after they are filed\n", devices, devices, delay);
+              "%d ms after they are filed\n", devices, licences, delay);
   std::printf("  vpp sync before: %.2f s; %s\n", sync.seconds, Line(sync.output, "vpp sync:").c_str());
   std::printf("  mdmcron: %.2f s in all; %s\n", cron.seconds, Line(cron.output, "mdmcron licences:").c_str());
+  if (licences < devices) std::printf("  %s\n", Line(cron.output, "short of licences:").c_str());
   std::printf("  %s\n", Line(cron.output, "mdmcron reconcile:").c_str());
   int total = 0;
   for (const auto& [path, count] : paths) {
@@ -92,7 +95,7 @@ int main(int argc, char** argv) {
   const int floor = (devices + 999) / 1000;
   std::printf("  requests %d: associate %d (devices / batch limit = %d), the rest polling and counts\n", total,
               paths["POST /mdm/v2/assets/associate"], floor);
-  std::printf("  fake: %d of %d licences assigned\n", vpp.AssetOf("361309726").assigned, devices);
+  std::printf("  fake: %d of %d licences assigned\n", vpp.AssetOf("361309726").assigned, licences);
   before = vpp.Requests().size();
   Timed again = Run(stack, {"mdmcron", "--no-push"});
   std::printf("  mdmcron again (nothing to do): %.2f s, %zu request(s) to Apple; %s\n", again.seconds,

@@ -205,6 +205,32 @@ write("abm", "session-header.txt", "X-ADM-Auth-Session: 87a235815b8d6661ac73329f
 write("abm", "seconds.txt", "7")
 
 
+# Apps and Books (v2) answers and the .vpptoken file.
+import base64
+write("vpp", "token.vpptoken", base64.b64encode(
+    b'{"token":"VGhpcyBpcyBhIHRva2Vu","expDate":"2030-11-08T22:33:22+0000","orgName":"Example School"}'))
+write("vpp", "assets.json", '{"assets":[{"adamId":"361309726","assignedCount":1,"availableCount":2,'
+      '"deviceAssignable":true,"pricingParam":"STDQ","productType":"App","retiredCount":0,"revocable":true,'
+      '"supportedPlatforms":["iOS","macOS"],"totalCount":3}],"currentPageIndex":0,"nextPageIndex":1,"size":1,'
+      '"totalPages":2,"versionId":"v1","tokenExpirationDate":"2030-11-08T22:33:22+0000","uId":"2049025000431439"}')
+write("vpp", "assignments.json", '{"assignments":[{"adamId":"361309726","pricingParam":"STDQ","serialNumber":'
+      '"C02XK1ABCDEF"},{"adamId":"1","pricingParam":"STDQ","clientUserId":"u-1"}],"currentPageIndex":0,'
+      '"size":2,"totalPages":1}')
+write("vpp", "event.json", '{"eventId":"ed3edfc3-e617-465e-b309-a17925266e14","tokenExpirationDate":'
+      '"2030-11-08T22:33:22+0000","uId":"2049025000431439"}')
+write("vpp", "status-failed.json", '{"eventStatus":"FAILED","eventType":"ASSOCIATE","numCompleted":1,'
+      '"numRequested":3,"failures":[{"errorNumber":9709,"errorMessage":"Not enough licenses",'
+      '"errorInfo":{"assets":[{"adamId":"361309726","pricingParam":"STDQ"}],"serialNumbers":["A","B"]}}]}')
+write("vpp", "status-pending.json", '{"eventStatus":"PENDING","eventType":"DISASSOCIATE","numCompleted":0,'
+      '"numRequested":1}')
+write("vpp", "client-config.json", '{"locationName":"Main","countryISO2ACode":"US","uId":"2049025000431439",'
+      '"mdmInfo":{"id":"X","metadata":"m","name":"Other MDM"},"tokenExpirationDate":"2030-11-08T22:33:22Z"}')
+write("vpp", "service-config.json", '{"limits":{"maxAssets":25,"maxSerialNumbers":1000,"maxClientUserIds":1000},'
+      '"errorCodes":[{"errorNumber":9601,"errorMessage":"Login required."}]}')
+write("vpp", "error.json", '{"errorNumber":9621,"errorMessage":"The token has expired."}')
+write("vpp", "date.txt", "2030-11-08T23:33:22.123+01:00")
+
+
 # APNs: two bytes of status (see apns_fuzz.cpp), then the body.
 def apns(name, status, body=""):
     write("apns", name, struct.pack(">H", status - 100) + body.encode())
