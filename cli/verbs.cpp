@@ -23,6 +23,7 @@ int RunApp(Context& ctx);
 int RunDeclaration(Context& ctx);
 int RunWebhook(Context& ctx);
 int RunVpp(Context& ctx);
+int RunImport(Context& ctx);
 
 const std::vector<Verb>& Verbs() {
   static const std::vector<Verb> verbs = {
@@ -339,6 +340,26 @@ const std::vector<Verb>& Verbs() {
        "  remove: refused while assigned to a group, unless --force.\n"
        "  Example: mdm-console declaration add passcode.json && mdm-console declaration assign com.example.passcode school\n",
        RunDeclaration},
+      {"import", "bring an OCO server's devices, groups, profiles and certificates over",
+       "usage: mdm-console import oco --mysql 'host=HOST [port=N] user=USER dbname=DB' [--dry-run]\n"
+       "                              [--replace-push-cert] [--password-stdin]\n"
+       "       mdm-console import oco --mysql 'socket=/run/mysqld/mysqld.sock user=USER dbname=DB' ...\n"
+       "  Reads OCO's MariaDB/MySQL database (read-only, one consistent snapshot) and imports, in one\n"
+       "  transaction here: the push certificate and key, the MDM vendor certificate and key, the\n"
+       "  ABM server token and its key pair, the activation profile, the API URL, OCO's device\n"
+       "  identity CA (trusted from then on), every iOS device with its push token, PushMagic,\n"
+       "  UnlockToken and last inventory, groups with their members, profiles, App Store apps and\n"
+       "  their group assignments, device parameters and ABM's device records. Devices keep their\n"
+       "  OCO identity: the first signed message of each binds its certificate here.\n"
+       "  The password comes from MDM_OCO_MYSQL_PASSWORD, --password-stdin, or a prompt; never from\n"
+       "  --mysql (the process list shows it).\n"
+       "  --dry-run: does all of it and rolls back: the counts say what would be imported, skipped\n"
+       "  (and why) or found already here. A second run imports nothing twice.\n"
+       "  --replace-push-cert: take OCO's push certificate although this server has one with\n"
+       "  another topic (devices enrolled here with the old topic would have to enroll again).\n"
+       "  The maintenance window step by step: docs/migrating-from-oco.md.\n"
+       "  Example: MDM_OCO_MYSQL_PASSWORD=... mdm-console import oco --mysql 'host=db1 user=oco dbname=oco' --dry-run\n",
+       RunImport},
   };
   return verbs;
 }

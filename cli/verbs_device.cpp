@@ -57,7 +57,8 @@ int List(Context& ctx, bool json) {
   for (const auto& dev : d.GetArray()) {
     std::printf("%-40s %-14s %-24s %-18s %-8s %-12s %-16s %s\n", Str(dev, "id").c_str(),
                 Str(dev, "serial_number").c_str(), Str(dev, "device_name").substr(0, 24).c_str(),
-                Str(dev, "model").substr(0, 18).c_str(), Str(dev, "os_version").c_str(), Str(dev, "status").c_str(),
+                Str(dev, "model").substr(0, 18).c_str(), Str(dev, "os_version").c_str(),
+                (Str(dev, "imported_not_seen") == "yes" ? "imported" : Str(dev, "status")).c_str(),
                 When(dev, "last_seen_at").c_str(), Str(dev, "pending_commands").c_str());
   }
   std::fprintf(stderr, "%u device(s)\n", d.Size());
@@ -89,7 +90,8 @@ int Show(Context& ctx, const std::string& id, bool json) {
   Section("Enrollments", d["enrollments"]);
   for (const auto& e : d["enrollments"].GetArray())
     std::printf("  %-48s %-7s %-12s push token: %-4s last seen %s\n", Str(e, "id").c_str(), Str(e, "channel").c_str(),
-                Str(e, "status").c_str(), Str(e, "has_push_token").c_str(), When(e, "last_seen_at").c_str());
+                (Str(e, "status") + (Str(e, "imported_not_seen") == "yes" ? " (imported, not seen)" : "")).c_str(),
+                Str(e, "has_push_token").c_str(), When(e, "last_seen_at").c_str());
   Section("Queue", d["queue"]);
   for (const auto& q : d["queue"].GetArray())
     std::printf("  %s  %-28s %-8s sent %s time(s)\n", Str(q, "command_uuid").c_str(), Str(q, "request_type").c_str(),

@@ -64,7 +64,7 @@ void AddExpiry(StatusReport& r, const std::string& what, int64_t expires_at, int
 
 }  // namespace
 
-Status SetApiUrl(pqxx::connection& conn, const std::string& url, std::string* warning) {
+Status SetApiUrl(pqxx::transaction_base& tx, const std::string& url, std::string* warning) {
   const std::string suffix = "/api-mdm.php";
   bool https = url.rfind("https://", 0) == 0, http = url.rfind("http://", 0) == 0;
   if (!https && !http) return Status::Invalid("api-url must start with https:// (e.g. https://mdm.example.com/api-mdm.php)");
@@ -75,10 +75,15 @@ Status SetApiUrl(pqxx::connection& conn, const std::string& url, std::string* wa
     return Status::Invalid("api-url must end with /api-mdm.php, the path nginx serves (e.g. https://" +
                            host.substr(0, host.find('/')) + "/api-mdm.php)");
   if (http) *warning = "api-url uses http: devices only enroll with a server they reach over https";
-  pqxx::work tx(conn);
   store::SetSetting(tx, setting::kApiUrl, url);
-  tx.commit();
   return Status::Ok();
+}
+
+Status SetApiUrl(pqxx::connection& conn, const std::string& url, std::string* warning) {
+  pqxx::work tx(conn);
+  Status s = SetApiUrl(tx, url, warning);
+  if (s.ok()) tx.commit();
+  return s;
 }
 
 // A CSR (PEM) for the key stored under `key_name`, made once and kept.
@@ -208,6 +213,12 @@ Result<AbmToken> StoreAbmToken(pqxx::connection& conn, const std::string& p7m) {
   if (b == std::string::npos || e == std::string::npos || e < b)
     return Status::Invalid("the decrypted server token has no BEGIN/END MESSAGE block: is it an ABM/ASM server token?");
   std::string json = plain->substr(b + begin.size(), e - b - begin.size());
+  auto t = SaveAbmToken(tx, json);
+  if (t.ok()) tx.commit();
+  return t;
+}
+
+Result<AbmToken> SaveAbmToken(pqxx::transaction_base& tx, std::string json) {
   json.erase(0, json.find_first_not_of(" \r\n\t"));
   json.erase(json.find_last_not_of(" \r\n\t") + 1);
   rapidjson::Document doc;
@@ -244,11 +255,10 @@ Result<AbmToken> StoreAbmToken(pqxx::connection& conn, const std::string& p7m) {
   }
   store::SetSetting(tx, setting::kAbmToken, json);
   store::SetSetting(tx, setting::kAbmTokenExpires, std::to_string(t.expires_at));
-  tx.commit();
   return t;
 }
 
-Status SetActivationProfile(pqxx::connection& conn, const std::string& json) {
+Status SetActivationProfile(pqxx::transaction_base& tx, const std::string& json) {
   enum Kind { kString, kBool, kStrings };
   static const std::pair<const char*, Kind> kKeys[] = {
       {"profile_name", kString}, {"url", kString}, {"allow_pairing", kBool}, {"is_supervised", kBool},
@@ -276,15 +286,20 @@ Status SetActivationProfile(pqxx::connection& conn, const std::string& json) {
   }
   if (!doc.HasMember("profile_name")) return Status::Invalid("the activation profile needs profile_name");
   if (!doc.HasMember("url")) return Status::Invalid("the activation profile needs url (<api-url>/profile)");
-  pqxx::work tx(conn);
   auto api = store::GetSetting(tx, setting::kApiUrl);
   if (!api) return Status::Conflict("set the public URL first: mdm-console settings set api-url https://HOST/api-mdm.php");
   std::string want = *api + "/profile";
   std::string url(doc["url"].GetString(), doc["url"].GetStringLength());
   if (want != url) return Status::Invalid("the activation profile's url must be " + want + ", not " + url);
   store::SetSetting(tx, setting::kActivationProfile, json);
-  tx.commit();
   return Status::Ok();
+}
+
+Status SetActivationProfile(pqxx::connection& conn, const std::string& json) {
+  pqxx::work tx(conn);
+  Status s = SetActivationProfile(tx, json);
+  if (s.ok()) tx.commit();
+  return s;
 }
 
 std::vector<Expiry> Expiries(const std::function<std::optional<std::string>(const char* setting)>& get) {
@@ -343,6 +358,93 @@ StatusReport Report(pqxx::connection& conn, int64_t now) {
   r.lines.push_back("commands pending for more than a day " + stuck);
   if (stuck != "0") r.warnings.push_back(stuck + " command(s) pending for more than a day: are those devices reachable?");
   return r;
+}
+
+// --- importers ---------------------------------------------------------------------------------
+
+namespace {
+
+struct KeyPair {
+  crypto::Cert cert;
+  crypto::Pkey key;
+};
+
+Result<KeyPair> ReadKeyPair(const std::string& cert_pem, const std::string& key_pem, const std::string& what) {
+  auto cert = crypto::CertFromPemOrDer(cert_pem);
+  if (!cert.ok()) return Status::Invalid("the " + what + " is not a PEM certificate");
+  auto key = crypto::KeyFromPem(key_pem);
+  if (!key.ok()) return Status::Invalid("the key of the " + what + " is not a PEM private key");
+  if (!crypto::KeyMatchesCert(key->get(), cert->get()))
+    return Status::Invalid("the key stored with the " + what + " does not belong to that certificate");
+  int64_t not_after = crypto::NotAfter(cert->get());
+  if (not_after <= std::time(nullptr))
+    return Status::Invalid("the " + what + " expired on " + crypto::FormatTime(not_after));
+  return KeyPair{std::move(cert).value(), std::move(key).value()};
+}
+
+// Stores the pair unless another certificate is stored under `cert_name`: then kKept, or
+// kReplaced when `replace`.
+ImportedKeyPair SaveKeyPair(pqxx::transaction_base& tx, const KeyPair& kp, const char* cert_name, const char* key_name,
+                            bool replace) {
+  ImportedKeyPair out;
+  out.expires_at = crypto::NotAfter(kp.cert.get());
+  std::string pem = crypto::CertToPem(kp.cert.get());
+  auto stored = store::GetSetting(tx, cert_name);
+  if (stored) {
+    auto old = crypto::CertFromPem(*stored);
+    if (old.ok() && crypto::CertSha256(old->get()) == crypto::CertSha256(kp.cert.get())) {
+      out.change = KeyPairChange::kUnchanged;
+      return out;
+    }
+    if (!replace) {
+      out.change = KeyPairChange::kKept;
+      return out;
+    }
+    out.change = KeyPairChange::kReplaced;
+  }
+  store::SetSetting(tx, key_name, crypto::KeyToPem(kp.key.get()));
+  store::SetSetting(tx, cert_name, pem);
+  return out;
+}
+
+}  // namespace
+
+Result<ImportedKeyPair> ImportPushKeyPair(pqxx::transaction_base& tx, const std::string& cert_pem,
+                                          const std::string& key_pem, bool replace) {
+  auto kp = ReadKeyPair(cert_pem, key_pem, "push certificate");
+  if (!kp.ok()) return kp.status();
+  std::string topic = crypto::SubjectUid(kp->cert.get());
+  if (topic.rfind("com.apple.mgmt.", 0) != 0)
+    return Status::Invalid("the push certificate's subject UID is '" + topic + "', not an MDM topic (com.apple.mgmt.)");
+  auto old_topic = store::GetSetting(tx, setting::kPushTopic);
+  if (old_topic && *old_topic != topic && !replace)
+    return Status::Conflict("this server already has a push certificate for topic " + *old_topic +
+                            ", and the imported devices were enrolled with " + topic +
+                            ": pass --replace-push-cert to use the imported one (devices enrolled here with the "
+                            "old topic would have to enroll again)");
+  // The same topic with another certificate (a renewal): the imported one is what the devices
+  // were last pushed with, so it replaces ours.
+  ImportedKeyPair out = SaveKeyPair(tx, *kp, setting::kPushCert, setting::kPushKey, true);
+  out.topic = topic;
+  if (out.change != KeyPairChange::kUnchanged) {
+    store::SetSetting(tx, setting::kPushTopic, topic);
+    store::SetSetting(tx, setting::kPushExpires, std::to_string(out.expires_at));
+  }
+  return out;
+}
+
+Result<ImportedKeyPair> ImportVendorKeyPair(pqxx::transaction_base& tx, const std::string& cert_pem,
+                                            const std::string& key_pem) {
+  auto kp = ReadKeyPair(cert_pem, key_pem, "MDM vendor certificate");
+  if (!kp.ok()) return kp.status();
+  return SaveKeyPair(tx, *kp, setting::kVendorCert, setting::kVendorKey, false);
+}
+
+Result<ImportedKeyPair> ImportTokenKeyPair(pqxx::transaction_base& tx, const std::string& cert_pem,
+                                           const std::string& key_pem) {
+  auto kp = ReadKeyPair(cert_pem, key_pem, "server token certificate");
+  if (!kp.ok()) return kp.status();
+  return SaveKeyPair(tx, *kp, setting::kTokenCert, setting::kTokenKey, false);
 }
 
 }  // namespace mdm::certs

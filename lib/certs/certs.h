@@ -56,6 +56,32 @@ Result<AbmToken> StoreAbmToken(pqxx::connection& conn, const std::string& p7m);
 // stores it, pretty as given.
 Status SetActivationProfile(pqxx::connection& conn, const std::string& json);
 
+// --- inside the caller's transaction (importers) ----------------------------------------------
+Status SetApiUrl(pqxx::transaction_base& tx, const std::string& url, std::string* warning);
+Status SetActivationProfile(pqxx::transaction_base& tx, const std::string& json);
+// Checks a decrypted server token (the JSON between BEGIN and END MESSAGE) and stores it.
+Result<AbmToken> SaveAbmToken(pqxx::transaction_base& tx, std::string json);
+
+enum class KeyPairChange { kAdded, kUnchanged, kReplaced, kKept };
+struct ImportedKeyPair {
+  KeyPairChange change = KeyPairChange::kAdded;
+  std::string topic;  // the push certificate's
+  int64_t expires_at = 0;
+};
+// A push certificate with its key from another server (PEM): the key must match, the topic be
+// an MDM one, the certificate unexpired. A stored one with another topic is refused unless
+// `replace`; the same certificate again is kUnchanged.
+Result<ImportedKeyPair> ImportPushKeyPair(pqxx::transaction_base& tx, const std::string& cert_pem,
+                                          const std::string& key_pem, bool replace);
+// The MDM vendor certificate with its key (PEM), checked the same way; a different vendor
+// certificate already stored here is kept (kKept).
+Result<ImportedKeyPair> ImportVendorKeyPair(pqxx::transaction_base& tx, const std::string& cert_pem,
+                                            const std::string& key_pem);
+// The key pair ABM encrypts server tokens to (PEM), so tokens downloaded for the old server
+// decrypt here too; a different pair already stored is kept (kKept).
+Result<ImportedKeyPair> ImportTokenKeyPair(pqxx::transaction_base& tx, const std::string& cert_pem,
+                                           const std::string& key_pem);
+
 // What expires among the stored certificates and tokens, as `status` reports it: the push
 // certificate, the vendor certificate, the ABM/ASM server token, the device CA and the profile
 // signing certificate, each when it is stored. `get` returns a setting's value (store::setting

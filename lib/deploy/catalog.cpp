@@ -18,6 +18,15 @@
 namespace mdm::deploy {
 namespace {
 
+// Runs an action in a transaction of its own, committed when it succeeded.
+template <class Fn>
+auto Committed(pqxx::connection& conn, Fn&& fn) {
+  pqxx::work tx(conn);
+  auto r = fn(tx);
+  if (r.ok()) tx.commit();
+  return r;
+}
+
 using store::Exec;
 using store::TextArray;
 
@@ -169,17 +178,17 @@ bool ItemExists(pqxx::transaction_base& tx, const KindInfo& k, const std::string
 }
 
 // Checks the item and the groups, then runs `sql` ($1 identifier, $2 group names).
-Result<size_t> ChangeAssignments(pqxx::connection& conn, Kind kind, const std::string& identifier,
+Result<size_t> ChangeAssignments(pqxx::transaction_base& tx, Kind kind, const std::string& identifier,
                                  const std::vector<std::string>& groups, const std::string& statement,
                                  const std::string& sql) {
   const KindInfo& k = Info(kind);
-  pqxx::work tx(conn);
   if (!ItemExists(tx, k, identifier)) return Missing(k.noun, {identifier});
   if (Status s = MissingGroups(tx, groups); !s.ok()) return s;
   auto r = Exec(tx, statement.c_str(), sql.c_str(), identifier, TextArray(groups));
-  tx.commit();
   return r.size();
 }
+
+
 
 void WriteCanonical(rapidjson::Writer<rapidjson::StringBuffer>& w, const rapidjson::Value& v) {
   if (v.IsObject()) {
@@ -247,9 +256,8 @@ std::string ProfileObject() {
 
 // --- groups --------------------------------------------------------------------------------
 
-Status CreateGroup(pqxx::connection& conn, const std::string& name, const std::string& parent) {
+Status CreateGroup(pqxx::transaction_base& tx, const std::string& name, const std::string& parent) {
   if (Status s = CheckGroupName(name); !s.ok()) return s;
-  pqxx::work tx(conn);
   std::optional<std::string> parent_id;
   if (!parent.empty() && !(parent_id = GroupId(tx, parent)))
     return Status::NotFound("no parent group '" + parent + "' (see mdm-console group list)");
@@ -258,9 +266,13 @@ Status CreateGroup(pqxx::connection& conn, const std::string& name, const std::s
                 "ON CONFLICT (name) DO NOTHING RETURNING id",
                 name, store::Nullable(parent_id));
   if (r.empty()) return Status::Conflict("a group named '" + name + "' already exists");
-  tx.commit();
   return Status::Ok();
 }
+
+Status CreateGroup(pqxx::connection& conn, const std::string& name, const std::string& parent) {
+  return Committed(conn, [&](pqxx::transaction_base& tx) { return CreateGroup(tx, name, parent); });
+}
+
 
 Status DeleteGroup(pqxx::connection& conn, const std::string& name) {
   pqxx::work tx(conn);
@@ -322,51 +334,74 @@ namespace {
 
 // One membership statement ($1 the group's id, $2 the items) for a group named by the operator;
 // device IDs must all exist first. Returns the rows it changed.
-Result<size_t> ChangeMembers(pqxx::connection& conn, const std::string& group, const std::vector<std::string>& items,
+Result<size_t> ChangeMembers(pqxx::transaction_base& tx, const std::string& group, const std::vector<std::string>& items,
                              bool are_devices, const char* name, const char* sql) {
-  pqxx::work tx(conn);
   auto gid = FindGroup(tx, group);
   if (!gid.ok()) return gid.status();
   if (are_devices)
     if (Status s = MissingDevices(tx, items); !s.ok()) return s;
   auto r = Exec(tx, name, sql, *gid, TextArray(items));
-  tx.commit();
   return r.size();
 }
 
+
+
 }  // namespace
 
-Result<size_t> AddGroupDevices(pqxx::connection& conn, const std::string& group, const std::vector<std::string>& ids) {
+Result<size_t> AddGroupDevices(pqxx::transaction_base& tx, const std::string& group, const std::vector<std::string>& ids) {
   // A member by rule or serial that the operator adds by hand stays when the rule stops matching.
-  return ChangeMembers(conn, group, ids, true, "deploy_group_add_devices",
+  return ChangeMembers(tx, group, ids, true, "deploy_group_add_devices",
                        "INSERT INTO group_devices (group_id, device_id) "
                        "SELECT DISTINCT $1::bigint, n FROM unnest($2::text[]) n "
                        "ON CONFLICT (group_id, device_id) DO UPDATE SET source = 'manual' "
                        "WHERE group_devices.source <> 'manual' RETURNING 1");
 }
 
-Result<size_t> RemoveGroupDevices(pqxx::connection& conn, const std::string& group,
+Result<size_t> AddGroupDevices(pqxx::connection& conn, const std::string& group, const std::vector<std::string>& ids) {
+  return Committed(conn, [&](pqxx::transaction_base& tx) { return AddGroupDevices(tx, group, ids); });
+}
+
+
+Result<size_t> RemoveGroupDevices(pqxx::transaction_base& tx, const std::string& group,
                                   const std::vector<std::string>& ids) {
-  return ChangeMembers(conn, group, ids, true, "deploy_group_remove_devices",
+  return ChangeMembers(tx, group, ids, true, "deploy_group_remove_devices",
                        "DELETE FROM group_devices WHERE group_id = $1 AND device_id = ANY($2::text[]) RETURNING 1");
 }
 
-Result<size_t> AddGroupSerials(pqxx::connection& conn, const std::string& group,
+Result<size_t> RemoveGroupDevices(pqxx::connection& conn, const std::string& group,
+                                  const std::vector<std::string>& ids) {
+  return Committed(conn, [&](pqxx::transaction_base& tx) { return RemoveGroupDevices(tx, group, ids); });
+}
+
+
+Result<size_t> AddGroupSerials(pqxx::transaction_base& tx, const std::string& group,
                                const std::vector<std::string>& serials) {
   auto normal = NormalizeSerials(serials);
   if (!normal.ok()) return normal.status();
-  return ChangeMembers(conn, group, *normal, false, "deploy_group_add_serials",
+  return ChangeMembers(tx, group, *normal, false, "deploy_group_add_serials",
                        "INSERT INTO group_serials (group_id, serial_number) "
                        "SELECT DISTINCT $1::bigint, s FROM unnest($2::text[]) s ON CONFLICT DO NOTHING RETURNING 1");
 }
 
-Result<size_t> RemoveGroupSerials(pqxx::connection& conn, const std::string& group,
+Result<size_t> AddGroupSerials(pqxx::connection& conn, const std::string& group,
+                               const std::vector<std::string>& serials) {
+  return Committed(conn, [&](pqxx::transaction_base& tx) { return AddGroupSerials(tx, group, serials); });
+}
+
+
+Result<size_t> RemoveGroupSerials(pqxx::transaction_base& tx, const std::string& group,
                                   const std::vector<std::string>& serials) {
   auto normal = NormalizeSerials(serials);
   if (!normal.ok()) return normal.status();
-  return ChangeMembers(conn, group, *normal, false, "deploy_group_remove_serials",
+  return ChangeMembers(tx, group, *normal, false, "deploy_group_remove_serials",
                        "DELETE FROM group_serials WHERE group_id = $1 AND serial_number = ANY($2::text[]) RETURNING 1");
 }
+
+Result<size_t> RemoveGroupSerials(pqxx::connection& conn, const std::string& group,
+                                  const std::vector<std::string>& serials) {
+  return Committed(conn, [&](pqxx::transaction_base& tx) { return RemoveGroupSerials(tx, group, serials); });
+}
+
 
 std::string GroupListJson(pqxx::transaction_base& tx) {
   return Exec(tx, "deploy_group_list",
@@ -421,8 +456,7 @@ std::optional<std::string> GroupJson(pqxx::transaction_base& tx, const std::stri
 
 // --- profiles, apps, declarations ------------------------------------------------------------
 
-Result<ProfileSaved> AddProfile(pqxx::connection& conn, const ProfileFile& profile) {
-  pqxx::work tx(conn);
+Result<ProfileSaved> AddProfile(pqxx::transaction_base& tx, const ProfileFile& profile) {
   if (auto api = store::GetSetting(tx, store::setting::kApiUrl);
       api && profile.identifier == enroll::EnrollmentProfileIdentifier(*api))
     return Status::Invalid("PayloadIdentifier " + profile.identifier +
@@ -445,12 +479,16 @@ Result<ProfileSaved> AddProfile(pqxx::connection& conn, const ProfileFile& profi
                   profile.identifier);
     return ProfileSaved{Change::kUnchanged, v[0][0].as<int>()};
   }
-  tx.commit();
   int version = r[0][0].as<int>();
   return ProfileSaved{version == 1 ? Change::kAdded : Change::kEdited, version};
 }
 
-Result<Change> AddApp(pqxx::connection& conn, const AppSpec& app) {
+Result<ProfileSaved> AddProfile(pqxx::connection& conn, const ProfileFile& profile) {
+  return Committed(conn, [&](pqxx::transaction_base& tx) { return AddProfile(tx, profile); });
+}
+
+
+Result<Change> AddApp(pqxx::transaction_base& tx, const AppSpec& app) {
   if (!IsBundleIdentifier(app.identifier))
     return Status::Invalid("'" + app.identifier + "' is not a bundle identifier (letters, digits, '.' and '-')");
   if (app.itunes_store_id && *app.itunes_store_id <= 0)
@@ -464,7 +502,6 @@ Result<Change> AddApp(pqxx::connection& conn, const AppSpec& app) {
   using Vpp = AppSpec::Vpp;
   if (app.vpp == Vpp::kRequired && !store_id)
     return Status::Invalid("an Apps and Books app needs its adamId: app add BUNDLE-ID --vpp ADAMID");
-  pqxx::work tx(conn);
   if (store_id && app.vpp != Vpp::kNever) {
     // The locations whose synced assets hold this adamId (mdm-console vpp sync reads them).
     auto owners = Exec(tx, "deploy_app_vpp_owners",
@@ -502,9 +539,13 @@ Result<Change> AddApp(pqxx::connection& conn, const AppSpec& app) {
                 "RETURNING NOT EXISTS (SELECT 1 FROM old)",
                 app.identifier, store::Nullable(store_id), store::Nullable(app.name), store::Nullable(flags),
                 store::Nullable(token_id), app.vpp == Vpp::kNever);
-  tx.commit();
   return r[0][0].as<bool>() ? Change::kAdded : Change::kEdited;
 }
+
+Result<Change> AddApp(pqxx::connection& conn, const AppSpec& app) {
+  return Committed(conn, [&](pqxx::transaction_base& tx) { return AddApp(tx, app); });
+}
+
 
 Result<DeclarationSaved> AddDeclaration(pqxx::connection& conn, std::string_view json) {
   rapidjson::Document d;
@@ -570,24 +611,36 @@ Status Remove(pqxx::connection& conn, Kind kind, const std::string& identifier, 
   return Status::Ok();
 }
 
-Result<size_t> Assign(pqxx::connection& conn, Kind kind, const std::string& identifier,
+Result<size_t> Assign(pqxx::transaction_base& tx, Kind kind, const std::string& identifier,
                       const std::vector<std::string>& groups) {
   const KindInfo& k = Info(kind);
-  return ChangeAssignments(conn, kind, identifier, groups, "deploy_assign_" + k.noun,
+  return ChangeAssignments(tx, kind, identifier, groups, "deploy_assign_" + k.noun,
                            "INSERT INTO " + k.link_table + " (group_id, " + k.link_column + ") " +
                                "SELECT g.id, i." + k.key + " FROM groups g, " + k.table + " i " +
                                "WHERE i.identifier = $1 AND g.name = ANY($2::text[]) "
                                "ON CONFLICT DO NOTHING RETURNING 1");
 }
 
-Result<size_t> Unassign(pqxx::connection& conn, Kind kind, const std::string& identifier,
+Result<size_t> Assign(pqxx::connection& conn, Kind kind, const std::string& identifier,
+                      const std::vector<std::string>& groups) {
+  return Committed(conn, [&](pqxx::transaction_base& tx) { return Assign(tx, kind, identifier, groups); });
+}
+
+
+Result<size_t> Unassign(pqxx::transaction_base& tx, Kind kind, const std::string& identifier,
                         const std::vector<std::string>& groups) {
   const KindInfo& k = Info(kind);
-  return ChangeAssignments(conn, kind, identifier, groups, "deploy_unassign_" + k.noun,
+  return ChangeAssignments(tx, kind, identifier, groups, "deploy_unassign_" + k.noun,
                            "DELETE FROM " + k.link_table + " l USING groups g, " + k.table +
                                " i WHERE l.group_id = g.id AND l." + k.link_column + " = i." + k.key +
                                " AND i.identifier = $1 AND g.name = ANY($2::text[]) RETURNING 1");
 }
+
+Result<size_t> Unassign(pqxx::connection& conn, Kind kind, const std::string& identifier,
+                        const std::vector<std::string>& groups) {
+  return Committed(conn, [&](pqxx::transaction_base& tx) { return Unassign(tx, kind, identifier, groups); });
+}
+
 
 std::string ProfileListJson(pqxx::transaction_base& tx) {
   static const std::string sql = "SELECT coalesce(jsonb_agg(jsonb_build_object(" + ProfileObject() +
@@ -653,21 +706,25 @@ std::string DeclarationListJson(pqxx::transaction_base& tx) {
 
 // --- device params -------------------------------------------------------------------------
 
-Status SetDeviceParam(pqxx::connection& conn, const std::string& device_id, const std::string& name,
+Status SetDeviceParam(pqxx::transaction_base& tx, const std::string& device_id, const std::string& name,
                       const std::string& value) {
   if (!IsParamName(name))
     return Status::Invalid("'" + name + "' is not a parameter name (letters, digits, '_', '.' and '-', as in " +
                            "$$name$$)");
   if (plist::ValidUtf8(value) != value) return Status::Invalid("the value must be UTF-8 text");
-  pqxx::work tx(conn);
   auto r = Exec(tx, "deploy_param_set",
                 "INSERT INTO device_params (device_id, name, value) SELECT d.id, $2, $3 FROM devices d "
                 "WHERE d.id = $1 ON CONFLICT (device_id, name) DO UPDATE SET value = EXCLUDED.value RETURNING 1",
                 device_id, name, value);
   if (r.empty()) return Missing("device", {device_id});
-  tx.commit();
   return Status::Ok();
 }
+
+Status SetDeviceParam(pqxx::connection& conn, const std::string& device_id, const std::string& name,
+                      const std::string& value) {
+  return Committed(conn, [&](pqxx::transaction_base& tx) { return SetDeviceParam(tx, device_id, name, value); });
+}
+
 
 Status UnsetDeviceParam(pqxx::connection& conn, const std::string& device_id, const std::string& name) {
   pqxx::work tx(conn);

@@ -106,4 +106,24 @@ Status SetDeviceParam(pqxx::connection& conn, const std::string& device_id, cons
                       const std::string& value);
 Status UnsetDeviceParam(pqxx::connection& conn, const std::string& device_id, const std::string& name);
 
+// --- the same actions inside the caller's transaction (importers: all or nothing) -------------
+// Each checks like its connection form and changes nothing on a refusal, but commits nothing:
+// the caller commits or rolls back the whole.
+Status CreateGroup(pqxx::transaction_base& tx, const std::string& name, const std::string& parent);
+Result<size_t> AddGroupDevices(pqxx::transaction_base& tx, const std::string& group, const std::vector<std::string>& ids);
+Result<size_t> RemoveGroupDevices(pqxx::transaction_base& tx, const std::string& group,
+                                  const std::vector<std::string>& ids);
+Result<size_t> AddGroupSerials(pqxx::transaction_base& tx, const std::string& group,
+                               const std::vector<std::string>& serials);
+Result<size_t> RemoveGroupSerials(pqxx::transaction_base& tx, const std::string& group,
+                                  const std::vector<std::string>& serials);
+Result<ProfileSaved> AddProfile(pqxx::transaction_base& tx, const ProfileFile& profile);
+Result<Change> AddApp(pqxx::transaction_base& tx, const AppSpec& app);
+Result<size_t> Assign(pqxx::transaction_base& tx, Kind kind, const std::string& identifier,
+                      const std::vector<std::string>& groups);
+Result<size_t> Unassign(pqxx::transaction_base& tx, Kind kind, const std::string& identifier,
+                        const std::vector<std::string>& groups);
+Status SetDeviceParam(pqxx::transaction_base& tx, const std::string& device_id, const std::string& name,
+                      const std::string& value);
+
 }  // namespace mdm::deploy

@@ -142,6 +142,7 @@ http::Response CheckinService::Respond(pqxx::work& tx, const CheckinMessage& m, 
   store::EnrollmentAuth a = store::LookupAuth(tx, who);
   if (!a.device_exists || a.device_status == "removed")
     return UnrecognizedDevice(who.id, m.type_name + " from a device this server does not know");
+  if (!a.bound_sha256 && BindImportedDevice(tx, who.device_id, cert)) a.bound_sha256 = cert;
   if (!a.bound_sha256 || *a.bound_sha256 != cert)
     return BadRequest(who.id, m.type_name + " signed by a certificate not bound to this device");
   if (a.device_status == "checked-out")

@@ -48,6 +48,8 @@ http::Response CommandService::Handle(const http::Request& req, pqxx::connection
     // The hot path: one statement, no transaction.
     pqxx::nontransaction tx(conn);
     store::IdleOutcome o = store::Idle(tx, who.id, who.device_id, *cert);
+    if (o.enrollment_exists && !o.cert_matches && BindImportedDevice(tx, who.device_id, *cert))
+      o = store::Idle(tx, who.id, who.device_id, *cert);
     if (!o.enrollment_exists || o.status == "removed" || o.status == "checked-out")
       return UnrecognizedDevice(who.id, "Idle from an enrollment this server does not know or that checked out");
     if (!o.cert_matches) return BadRequest(who.id, "Idle signed by a certificate not bound to this device");
@@ -62,9 +64,13 @@ http::Response CommandService::Handle(const http::Request& req, pqxx::connection
                     plist::Get(rep.body.get(), "CertificateList"));
   if (!inventory) {
     pqxx::nontransaction tx(conn);
-    store::ReportOutcome o = store::RecordAndNext(tx, who.id, who.device_id, *cert, rep.command_uuid, rep.status_name,
-                                                  plist::ToJson(rep.body.get()), protocol::ErrorChainJson(rep),
-                                                  store::EventSourceOf(who, req.body, req.query));
+    auto record = [&] {
+      return store::RecordAndNext(tx, who.id, who.device_id, *cert, rep.command_uuid, rep.status_name,
+                                  plist::ToJson(rep.body.get()), protocol::ErrorChainJson(rep),
+                                  store::EventSourceOf(who, req.body, req.query));
+    };
+    store::ReportOutcome o = record();
+    if (o.enrollment_exists && !o.cert_matches && BindImportedDevice(tx, who.device_id, *cert)) o = record();
     if (!o.enrollment_exists || o.status == "removed" || o.status == "checked-out")
       return UnrecognizedDevice(who.id, rep.status_name + " from an enrollment this server does not know");
     if (!o.cert_matches) return BadRequest(who.id, rep.status_name + " signed by a certificate not bound to this device");
@@ -76,6 +82,7 @@ http::Response CommandService::Handle(const http::Request& req, pqxx::connection
 
   pqxx::work tx(conn);
   store::EnrollmentAuth a = store::LookupAuth(tx, who);
+  if (a.device_exists && !a.bound_sha256 && BindImportedDevice(tx, who.device_id, *cert)) a.bound_sha256 = *cert;
   if (!a.exists || !a.device_exists || a.status == "removed" || a.status == "checked-out")
     return UnrecognizedDevice(who.id, rep.status_name + " from an enrollment this server does not know");
   if (!a.bound_sha256 || *a.bound_sha256 != *cert)

@@ -1,8 +1,12 @@
 #include "service/device_auth.h"
 
+#include <chrono>
 #include <sstream>
 
+#include "core/log.h"
+#include "crypto/crypto.h"
 #include "enroll/device_ca.h"
+#include "store/enrollment_store.h"
 
 namespace mdm::service {
 
@@ -32,14 +36,32 @@ std::optional<http::Response> DeviceAuthenticator::Throttle(const std::string& c
   return r;
 }
 
-X509_STORE* DeviceAuthenticator::TrustStore(pqxx::connection& conn) {
-  // Loaded once per process: the CA does not change while workers run.
-  std::call_once(store_once_, [&] {
-    crypto::Cert ca = enroll::LoadDeviceCaCert(conn);
-    store_ = crypto::MakeStore({ca.get()});
-    verifier_ = std::make_unique<crypto::DetachedVerifier>(store_.get());
-  });
-  return store_.get();
+std::vector<crypto::Cert> LoadDeviceTrust(pqxx::connection& conn) {
+  std::vector<crypto::Cert> cas;
+  cas.push_back(enroll::LoadDeviceCaCert(conn));
+  pqxx::read_transaction tx(conn);
+  for (const auto& row : tx.exec("SELECT cert FROM device_trust_cas ORDER BY added_at")) {
+    auto ca = crypto::CertFromPem(row[0].as<std::string>());
+    if (ca.ok()) cas.push_back(std::move(ca).value());
+    else log::Warn().kv("event", "device_trust").msg("a stored trusted CA is not a PEM certificate; skipped");
+  }
+  return cas;
+}
+
+std::shared_ptr<DeviceAuthenticator::Trust> DeviceAuthenticator::CurrentTrust(pqxx::connection& conn, bool refresh) {
+  auto now = static_cast<int64_t>(
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
+  std::lock_guard<std::mutex> lock(trust_mu_);
+  if (trust_ && !(refresh && now - trust_->loaded_at >= kTrustRefreshSeconds)) return trust_;
+  auto cas = LoadDeviceTrust(conn);
+  std::vector<X509*> raw;
+  for (auto& c : cas) raw.push_back(c.get());
+  auto t = std::make_shared<Trust>();
+  t->store = crypto::MakeStore(raw);
+  t->verifier = std::make_unique<crypto::DetachedVerifier>(t->store.get());
+  t->loaded_at = now;
+  trust_ = t;
+  return t;
 }
 
 Result<std::string> DeviceAuthenticator::FromCertificate(crypto::Cert cert, X509_STORE* store) {
@@ -49,9 +71,14 @@ Result<std::string> DeviceAuthenticator::FromCertificate(crypto::Cert cert, X509
 }
 
 Result<std::string> DeviceAuthenticator::Authenticate(const http::Request& req, pqxx::connection& conn) {
-  X509_STORE* store = TrustStore(conn);
+  auto trust = CurrentTrust(conn, false);
   metrics::AuthRefusal why = metrics::AuthRefusal::kNoIdentity;
-  auto identity = Verify(req, store, verifier_.get(), &why);
+  auto identity = Verify(req, trust->store.get(), trust->verifier.get(), &why);
+  if (!identity.ok() && (why == metrics::AuthRefusal::kBadSignature || why == metrics::AuthRefusal::kUntrustedCertificate)) {
+    // Perhaps a CA was imported since this worker read them: read again, at most every kTrustRefreshSeconds.
+    auto fresh = CurrentTrust(conn, true);
+    if (fresh != trust) identity = Verify(req, fresh->store.get(), fresh->verifier.get(), &why);
+  }
   if (metrics_ && identity.ok()) metrics_->DeviceAuthenticated();
   else if (metrics_) metrics_->DeviceRefused(why);
   return identity;
@@ -107,6 +134,14 @@ Result<std::string> DeviceAuthenticator::Verify(const http::Request& req, X509_S
   }
   return refuse(Why::kNoIdentity,
                 "no device identity: the request has no Mdm-Signature (or trusted client certificate)");
+}
+
+bool BindImportedDevice(pqxx::transaction_base& tx, const std::string& device_id, const std::string& cert_sha256) {
+  if (!store::BindOnContact(tx, device_id, cert_sha256)) return false;
+  log::Info().kv("event", "bind_on_contact").kv("device", device_id)
+      .kv("cert_sha256", crypto::Hex(cert_sha256).substr(0, 16))
+      .msg("imported device bound to the certificate of its first signed message");
+  return true;
 }
 
 }  // namespace mdm::service

@@ -2,7 +2,9 @@
 // CA issued it. The binding of that certificate to an enrollment is checked by the handlers.
 #pragma once
 
+#include <memory>
 #include <mutex>
+#include <vector>
 #include <optional>
 #include <string>
 
@@ -38,15 +40,33 @@ class DeviceAuthenticator {
                              metrics::AuthRefusal* refusal = nullptr) const;
 
  private:
-  X509_STORE* TrustStore(pqxx::connection& conn);
+  // The CAs devices may chain to: our device CA and those an importer brought over
+  // (device_trust_cas), with a verifier that remembers checked certificates.
+  struct Trust {
+    crypto::Store store;
+    std::unique_ptr<crypto::DetachedVerifier> verifier;
+    int64_t loaded_at = 0;  // steady seconds
+  };
+  // The trust in use, loaded on first use; with `refresh`, loaded again when it is older than
+  // kTrustRefreshSeconds (an import added a CA while the workers ran).
+  std::shared_ptr<Trust> CurrentTrust(pqxx::connection& conn, bool refresh);
   static Result<std::string> FromCertificate(crypto::Cert cert, X509_STORE* store);
 
   DeviceRateLimiter* limiter_;
   metrics::Counters* metrics_;
   bool use_signature_ = false, use_nginx_ = false, use_header_ = false;
-  std::once_flag store_once_;
-  crypto::Store store_;
-  std::unique_ptr<crypto::DetachedVerifier> verifier_;  // for the device CA's store
+  std::mutex trust_mu_;
+  std::shared_ptr<Trust> trust_;
 };
+
+// How old the trusted CAs may be before a refused identity makes a worker read them again.
+inline constexpr int64_t kTrustRefreshSeconds = 5;
+
+// Every CA a device identity may chain to: the device CA, then device_trust_cas.
+std::vector<crypto::Cert> LoadDeviceTrust(pqxx::connection& conn);
+
+// An imported device's first signed message binds its certificate (store::BindOnContact), with
+// a log line. True when it bound `cert_sha256` to `device_id` just now.
+bool BindImportedDevice(pqxx::transaction_base& tx, const std::string& device_id, const std::string& cert_sha256);
 
 }  // namespace mdm::service

@@ -9,7 +9,8 @@
 
 namespace mdm::store {
 
-// [{id, serial_number, device_name, model, os_version, status, last_seen_at, pending_commands}, ...]
+// [{id, serial_number, device_name, model, os_version, status, last_seen_at, imported_not_seen,
+//   pending_commands}, ...]; imported_not_seen: brought over by an importer, no signed message yet
 std::string DeviceListJson(pqxx::transaction_base& tx);
 
 // {device: {...inventory...}, enrollments: [...], queue: [...pending...], recent_results: [...],

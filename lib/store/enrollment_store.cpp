@@ -57,7 +57,7 @@ Status RecordAuthenticate(pqxx::transaction_base& tx, const protocol::Enrollment
        "  last_seen_at) "
        "VALUES ($1, $1, 'device', $2, $3, 'pending', decode($4, 'hex'), now(), now()) "
        "ON CONFLICT (id) DO UPDATE SET kind = EXCLUDED.kind, topic = EXCLUDED.topic, status = 'pending', "
-       "  cert_sha256 = EXCLUDED.cert_sha256, push_token = NULL, push_magic = NULL, token_update_count = 0, "
+       "  cert_sha256 = EXCLUDED.cert_sha256, bind_on_contact = false, push_token = NULL, push_magic = NULL, token_update_count = 0, "
        "  authenticated_at = now(), last_seen_at = now(), checked_out_at = NULL, updated_at = now()",
        who.device_id, who.kind, f.topic, hash_hex);
   // User channels of a re-enrolling device wait for their own TokenUpdate again.
@@ -89,6 +89,21 @@ int RecordTokenUpdate(pqxx::transaction_base& tx, const protocol::EnrollmentRef&
                 NullIfEmpty(who.user_id), NullIfEmpty(who.user_short_name), NullIfEmpty(who.user_long_name), f.topic,
                 *HexParam(f.token), f.push_magic, Nullable(HexParam(f.unlock_token)), f.awaiting_configuration);
   return r[0][0].as<int>();
+}
+
+bool BindOnContact(pqxx::transaction_base& tx, const std::string& device_id, const std::string& cert_sha256) {
+  // Row-locked: of two first messages at once with different certificates, the second finds
+  // the binding made and is refused. The same certificate offered for two devices at once
+  // stops at the unique index; the loser's message fails and the device tries again.
+  auto r = Exec(tx, "enrollment_bind_on_contact",
+                "UPDATE enrollments SET cert_sha256 = decode($2, 'hex'), bind_on_contact = false, "
+                "  authenticated_at = now(), updated_at = now() "
+                "WHERE id = $1 AND channel = 'device' AND bind_on_contact AND cert_sha256 IS NULL "
+                "  AND NOT EXISTS (SELECT 1 FROM enrollments o WHERE o.channel = 'device' "
+                "                  AND o.cert_sha256 = decode($2, 'hex')) "
+                "RETURNING id",
+                device_id, *HexParam(cert_sha256));
+  return !r.empty();
 }
 
 void TouchLastSeen(pqxx::transaction_base& tx, const std::string& enrollment_id) {

@@ -42,6 +42,11 @@ struct TokenUpdateFields {
 // Returns the update count afterwards (1 means "newly enrolled").
 int RecordTokenUpdate(pqxx::transaction_base& tx, const protocol::EnrollmentRef& who, const TokenUpdateFields& f);
 
+// An imported device channel (bind_on_contact, no certificate yet) takes `cert_sha256` as its
+// binding, once, unless that certificate is bound to another device. True when it did: the
+// caller checks the message again as from a bound device. False for every other enrollment.
+bool BindOnContact(pqxx::transaction_base& tx, const std::string& device_id, const std::string& cert_sha256);
+
 // Records contact, at most once a minute (the hot paths do the same inside their statements).
 void TouchLastSeen(pqxx::transaction_base& tx, const std::string& enrollment_id);
 

@@ -9,16 +9,33 @@ std::optional<std::string> HexParam(const std::optional<std::string>& bytes) {
   return crypto::Hex(*bytes);
 }
 
+namespace {
+void AppendQuoted(std::string& out, const std::string& item) {
+  out += '"';
+  for (char c : item) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  out += '"';
+}
+}  // namespace
+
 std::string TextArray(const std::vector<std::string>& items) {
   std::string out = "{";
   for (size_t i = 0; i < items.size(); ++i) {
     if (i) out += ',';
-    out += '"';
-    for (char c : items[i]) {
-      if (c == '"' || c == '\\') out += '\\';
-      out += c;
-    }
-    out += '"';
+    AppendQuoted(out, items[i]);
+  }
+  out += '}';
+  return out;
+}
+
+std::string NullableTextArray(const std::vector<std::optional<std::string>>& items) {
+  std::string out = "{";
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i) out += ',';
+    if (items[i]) AppendQuoted(out, *items[i]);
+    else out += "NULL";
   }
   out += '}';
   return out;

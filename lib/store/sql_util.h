@@ -25,6 +25,9 @@ inline const char* NullIfEmpty(const std::string& v) { return v.empty() ? nullpt
 // A PostgreSQL array literal of the strings, for one `$n::text[]` parameter.
 std::string TextArray(const std::vector<std::string>& items);
 
+// The same with SQL NULL for the absent items.
+std::string NullableTextArray(const std::vector<std::optional<std::string>>& items);
+
 // bytea values travel as hex text (decoded in SQL with decode($n, 'hex')), so NULL stays easy.
 std::optional<std::string> HexParam(const std::optional<std::string>& bytes);
 
