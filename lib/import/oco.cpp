@@ -1,4 +1,5 @@
 #include "import/oco.h"
+#include "import/oco_fields.h"
 
 #include <cctype>
 #include <chrono>
@@ -77,30 +78,6 @@ std::string Col(const std::set<std::string>& cols, const std::string& name, cons
   return cols.count(name) ? "`" + name + "`" : fallback;
 }
 
-// "iOS 17.4.1" (OCO writes the OSVersion with the platform before it) as "17.4.1".
-std::optional<std::string> OsVersion(const std::optional<std::string>& os) {
-  if (!os || os->empty()) return std::nullopt;
-  size_t space = os->find_last_of(' ');
-  std::string v = space == std::string::npos ? *os : os->substr(space + 1);
-  if (v.empty() || !std::isdigit(static_cast<unsigned char>(v[0]))) return std::nullopt;
-  return v;
-}
-
-// OCO keeps the push token's 32 bytes as they are (a BLOB since OCO 1.1.3); before that as
-// base64 text. 64 hex digits are taken too.
-bool DecodeToken(const std::string& text, std::string* out) {
-  if (text.size() == 32) {
-    *out = text;
-    return true;
-  }
-  if (text.size() == 64 && text.find_first_not_of("0123456789abcdefABCDEF") == std::string::npos) {
-    out->clear();
-    for (size_t i = 0; i < 64; i += 2) out->push_back(static_cast<char>(std::stoi(text.substr(i, 2), nullptr, 16)));
-    return true;
-  }
-  return crypto::Base64Decode(text, out) && !out->empty();
-}
-
 // "2026-01-02 03:04:05" (MariaDB's TIMESTAMP text, UTC session) as unix seconds.
 std::optional<int64_t> MysqlTime(const std::optional<std::string>& text) {
   if (!text || text->size() < 19) return std::nullopt;
@@ -121,31 +98,6 @@ OcoTally& Tally(OcoReport& r, const std::string& kind) {
     if (t.kind == kind) return t;
   r.tallies.push_back(OcoTally{kind});
   return r.tallies.back();
-}
-
-// What an imported group is called here: OCO allows the same name under two parents, our
-// names are unique, so a repeated name is written as its path ("School A/Class 1").
-std::map<std::string, std::string> GroupNames(const std::vector<Row>& groups) {
-  std::map<std::string, std::pair<std::string, std::string>> by_id;  // id -> (parent, name)
-  std::map<std::string, int> uses;
-  for (const auto& g : groups) {
-    by_id[Text(g[0])] = {Text(g[1]), Text(g[2])};
-    ++uses[Text(g[2])];
-  }
-  std::map<std::string, std::string> out;
-  for (const auto& [id, pn] : by_id) {
-    std::string name = pn.second;
-    if (uses[name] > 1) {
-      std::string path = name, parent = pn.first;
-      for (int depth = 0; !parent.empty() && by_id.count(parent) && depth < 64; ++depth) {
-        path = by_id[parent].second + "/" + path;
-        parent = by_id[parent].first;
-      }
-      name = path;
-    }
-    out[id] = name;
-  }
-  return out;
 }
 
 class Importer {
@@ -385,7 +337,7 @@ class Importer {
       store::ImportedDevice d;
       d.udid = *udid;
       if (!seen.insert(d.udid).second) continue;
-      if (!DecodeToken(*r[6], &d.push_token)) {
+      if (!DecodeOcoPushToken(*r[6], &d.push_token)) {
         ++bad_token;
         continue;
       }
@@ -393,7 +345,7 @@ class Importer {
       d.serial_number = serial;
       d.device_name = NonEmpty(r[3]);
       d.product_name = NonEmpty(r[4]);
-      d.os_version = OsVersion(r[5]);
+      d.os_version = OcoOsVersion(r[5]);
       d.unlock_token = NonEmpty(r[8]);
       d.last_seen_at = MysqlTime(r[10]);
       if (auto info = NonEmpty(r[9])) {
@@ -486,7 +438,7 @@ class Importer {
     auto rows = Read("groups", "SELECT `id`, `parent_mobile_device_group_id`, `name` FROM `mobile_device_group` ORDER BY `id`");
     if (!rows.ok()) return rows.status();
     OcoTally& t = Tally(report_, "groups");
-    group_names_ = GroupNames(*rows);
+    group_names_ = OcoGroupNames(*rows);
     std::map<std::string, std::string> parent;
     for (const auto& g : *rows) parent[Text(g[0])] = Text(g[1]);
     // Parents first: create in tree order.

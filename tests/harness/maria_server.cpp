@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -263,6 +264,7 @@ bool MariaServer::Launch() {
   if (log_fd < 0) throw std::runtime_error("cannot open " + console_log_);
   int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 
+  const pid_t parent = getpid();
   pid_t pid = fork();
   if (pid < 0) {
     close(log_fd);
@@ -278,6 +280,12 @@ bool MariaServer::Launch() {
     if (!user_.empty() &&
         (setgroups(groups.size(), groups.data()) != 0 || setgid(gid) != 0 || setuid(uid) != 0))
       _exit(126);
+    // A test that crashes or is killed leaves no server behind (set after setuid, which clears
+    // it). Like the stack's workers, it is tied to the thread that started it. SIGKILL, not
+    // SIGTERM: a SIGTERM that comes while mariadbd 10.11 is starting can hang it for good (in
+    // init_slave, seen here), and nobody needs its data any more.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(1);
     execv(args[0], args.data());
     _exit(127);
   }

@@ -30,7 +30,9 @@ class MariaServer {
   MariaServer& operator=(const MariaServer&) = delete;
 
   // Starts mariadbd and waits (up to 60 s) until it answers; a no-op when it runs. A restart
-  // keeps the socket and the port.
+  // keeps the socket and the port. mariadbd gets SIGKILL when the thread that started it ends
+  // (PR_SET_PDEATHSIG), so a crashed test leaves no server behind: start it from a thread that
+  // outlives its use (the main thread).
   void Start();
   // A clean shutdown (SIGTERM to mariadbd; SIGKILL if it still runs after 60 s); returns once
   // mariadbd has exited. A no-op when it is stopped.

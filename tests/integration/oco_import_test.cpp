@@ -113,6 +113,7 @@ struct Oco {
                                                 R"(/profile","is_supervised":true})");
     Setting("apple-mdm-deviceca-cert", Pem(device_ca.ca.get()));
     Setting("apple-mdm-deviceca-key", Pem(device_ca.ca_key.get()));
+    Setting("apple-vpp-token", R"({"token":"c2VjcmV0","expDate":"2030-01-01T00:00:00+0000","orgName":"Example"})");
     Device(1, a, "Lab <b>iPad</b> A", true);
     Device(2, b, "Lab iPad B", false);
     // Known from ABM only; and one that never sent its TokenUpdate.
@@ -188,6 +189,18 @@ TEST_CASE("import oco refuses a database that is not OCO's, or a push key that d
   CHECK_THAT(r.output, Catch::Contains("nothing was imported"));
   CHECK(Fingerprint() == before);
 
+  // A push certificate here for another topic: the devices of one or the other would be lost.
+  SharedStack().SetSetting(setting::kPushTopic, "com.apple.mgmt.External.99999999-0000-0000-0000-000000000000");
+  r = SharedStack().Console({"import", "oco", "--mysql", oco.Mysql()});
+  INFO(r.output);
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.output, Catch::Contains("pass --replace-push-cert"));
+  CHECK(Fingerprint() == before);
+  r = SharedStack().Console({"import", "oco", "--mysql", oco.Mysql(), "--replace-push-cert", "--dry-run"});
+  CHECK(r.exit_code == 0);
+  SharedStack().SetSetting(setting::kPushTopic, Stack::kTopic);
+  CHECK(Fingerprint() == before);
+
   // A password on the command line is refused before anything is read.
   r = SharedStack().Console({"import", "oco", "--mysql", oco.Mysql() + " password=reader-pass-1"});
   CHECK(r.exit_code == 1);
@@ -220,6 +233,7 @@ TEST_CASE("import oco brings devices, groups, profiles, apps and keys; imported 
   REQUIRE(r.exit_code == 0);
   CHECK_THAT(r.output, Catch::Matches("(.|\n)*devices +3 +2 +0 +1(.|\n)*"));
   CHECK_THAT(r.output, Catch::Contains("profile 'broken'"));
+  CHECK_THAT(r.output, Catch::Contains("Apps and Books token: not imported"));
 
   // Devices with what OCO knew: push token, PushMagic, inventory, last seen; no binding yet.
   CHECK(Q("SELECT imported_from || ' ' || device_name || ' ' || os_version || ' ' || model_name FROM devices WHERE id = '" +
