@@ -121,6 +121,10 @@ http::Response CheckinService::Handle(const http::Request& req, pqxx::connection
   if (!parsed.ok()) return BadRequest("", parsed.status().message());
   CheckinMessage& m = parsed.value();
   const auto& who = m.enrollment;
+  // An imported CA vouches for the devices that came with it, not for new enrollments.
+  if (m.type == MessageType::kAuthenticate && !auth_.IssuedByOwnCa(req, conn))
+    return BadRequest(who.id, "Authenticate with an identity from an imported CA: a new enrollment needs this "
+                              "server's enrollment profile");
 
   pqxx::work tx(conn);
   int tally = 0;

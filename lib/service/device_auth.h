@@ -31,6 +31,10 @@ class DeviceAuthenticator {
   // presented by (nginx's client certificate, RFC 9440 Client-Cert), as trusted by the
   // configuration. kInvalid when there is none, or it does not verify or chain to the device CA.
   Result<std::string> Authenticate(const http::Request& req, pqxx::connection& conn);
+  // True when the request's identity chains to this server's own device CA; false for one that
+  // chains only to a CA an importer brought over (device_trust_cas). Such an identity speaks for
+  // the device it was imported with, and does not enroll new ones.
+  bool IssuedByOwnCa(const http::Request& req, pqxx::connection& conn);
   // A 429 when the authenticated identity `cert_sha256` has spent its request budget
   // (device_requests_per_minute), with Retry-After; nothing when it may go on.
   std::optional<http::Response> Throttle(const std::string& cert_sha256);
@@ -57,6 +61,8 @@ class DeviceAuthenticator {
   bool use_signature_ = false, use_nginx_ = false, use_header_ = false;
   std::mutex trust_mu_;
   std::shared_ptr<Trust> trust_;
+  std::once_flag own_once_;
+  crypto::Store own_store_;  // the device CA alone
 };
 
 // How old the trusted CAs may be before a refused identity makes a worker read them again.

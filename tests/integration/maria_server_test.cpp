@@ -45,11 +45,13 @@ TEST_CASE("the private MariaDB starts, takes SQL and stops", "[maria]") {
   auto app = ClientOverTcp(m, MariaServer::kUser, MariaServer::kPassword, "INSERT INTO devices VALUES (3, 'app')");
   INFO(app.output);
   CHECK(app.exit_code == 0);
-  auto read = ClientOverTcp(m, MariaServer::kReader, MariaServer::kReaderPassword, "SELECT serial FROM devices WHERE id = 3");
+  auto read =
+      ClientOverTcp(m, MariaServer::kReader, MariaServer::kReaderPassword, "SELECT serial FROM devices WHERE id = 3");
   INFO(read.output);
   CHECK(read.exit_code == 0);
   CHECK(read.output == "app\n");
-  auto write = ClientOverTcp(m, MariaServer::kReader, MariaServer::kReaderPassword, "INSERT INTO devices VALUES (4, 'no')");
+  auto write =
+      ClientOverTcp(m, MariaServer::kReader, MariaServer::kReaderPassword, "INSERT INTO devices VALUES (4, 'no')");
   INFO(write.output);
   CHECK(write.exit_code != 0);
   CHECK_THAT(write.output, Catch::Contains("INSERT command denied"));

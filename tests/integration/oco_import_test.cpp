@@ -290,6 +290,12 @@ TEST_CASE("import oco brings devices, groups, profiles, apps and keys; imported 
   // ...and binds to B itself with its first message, a TokenUpdate this time.
   CHECK(b.TokenUpdate(Stack::kTopic).status == 200);
   CHECK(Q("SELECT encode(cert_sha256, 'hex') FROM enrollments WHERE id = '" + b_udid + "'") == crypto::Hex(b.cert_sha256()));
+  // OCO's CA vouches for the devices imported with it, not for new enrollments.
+  crypto::Pkey key_c = crypto::GenerateRsaKey();
+  SimDevice c(oco.base, SharedStack().tls_cert(), Issue(oco.device_ca, key_c.get(), "oco device c"), Oco::Dup(key_c));
+  auto refused = c.Authenticate(Stack::kTopic);
+  CHECK(refused.status == 400);
+  CHECK(Q("SELECT count(*) FROM devices WHERE id = '" + c.udid() + "'") == "0");
   // A's identity cannot then take B either.
   std::string a_udid = oco.a.udid();
   oco.a.ClaimUdid(b_udid);
