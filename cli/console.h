@@ -45,4 +45,8 @@ int Fail(const std::string& message);
 
 bool WantsHelp(const std::vector<std::string>& args);
 
+// A line from the terminal with its echo off (a password), `prompt` on stderr; from a pipe, the
+// first line of stdin.
+std::string PromptSecret(const std::string& prompt);
+
 }  // namespace mdm::cli

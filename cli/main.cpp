@@ -1,4 +1,7 @@
 // mdm-console: operator tasks and the crontab verbs (applesync, mdmcron).
+#include <termios.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <iostream>
 
@@ -18,6 +21,24 @@ bool WantsHelp(const std::vector<std::string>& args) {
   for (const auto& a : args)
     if (a == "--help" || a == "-h") return true;
   return false;
+}
+
+std::string PromptSecret(const std::string& prompt) {
+  termios old{};
+  bool tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &old) == 0;
+  if (tty) {
+    std::fprintf(stderr, "%s", prompt.c_str());
+    termios quiet = old;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+  }
+  std::string line;
+  std::getline(std::cin, line);
+  if (tty) {
+    tcsetattr(STDIN_FILENO, TCSANOW, &old);
+    std::fprintf(stderr, "\n");
+  }
+  return line;
 }
 
 const Config& Context::config() {

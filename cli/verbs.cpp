@@ -24,6 +24,7 @@ int RunDeclaration(Context& ctx);
 int RunWebhook(Context& ctx);
 int RunVpp(Context& ctx);
 int RunImport(Context& ctx);
+int RunUser(Context& ctx);
 
 const std::vector<Verb>& Verbs() {
   static const std::vector<Verb> verbs = {
@@ -360,6 +361,20 @@ const std::vector<Verb>& Verbs() {
        "  The maintenance window step by step: docs/migrating-from-oco.md.\n"
        "  Example: MDM_OCO_MYSQL_PASSWORD=... mdm-console import oco --mysql 'host=db1 user=oco dbname=oco' --dry-run\n",
        RunImport},
+      {"user", "accounts of the web console (https://HOST/console/): add, list, passwd, remove",
+       "usage: mdm-console user add NAME --role admin|helpdesk|viewer [--password-stdin]\n"
+       "       mdm-console user list [--json]\n"
+       "       mdm-console user passwd NAME [--password-stdin]\n"
+       "       mdm-console user remove NAME\n"
+       "  Roles: viewer reads; helpdesk also sends device commands (lock, erase, ...); admin also\n"
+       "  changes the catalog, settings and certificates, and reads the audit log.\n"
+       "  The password (12 characters or more) is typed twice at a prompt, or read from the first\n"
+       "  line of stdin with --password-stdin; it is kept as a salted scrypt hash. A new password,\n"
+       "  or removing the user, ends their sessions. Sessions end after 30 minutes unused and 12\n"
+       "  hours in any case; 5 failed logins of an account (20 of an address) within 15 minutes\n"
+       "  make it wait. Scripts keep using the admin API key.\n"
+       "  Example: printf '%s\\n' \"$PASSWORD\" | mdm-console user add alice --role helpdesk --password-stdin\n",
+       RunUser},
   };
   return verbs;
 }

@@ -1,5 +1,4 @@
 // mdm-console import oco: moves an OCO server's Apple devices and settings here.
-#include <termios.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -12,25 +11,6 @@
 
 namespace mdm::cli {
 namespace {
-
-// A line from the terminal without echo, for the database password.
-std::string PromptPassword(const std::string& prompt) {
-  std::fprintf(stderr, "%s", prompt.c_str());
-  termios old{};
-  bool tty = tcgetattr(STDIN_FILENO, &old) == 0;
-  if (tty) {
-    termios quiet = old;
-    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-    tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
-  }
-  std::string line;
-  std::getline(std::cin, line);
-  if (tty) {
-    tcsetattr(STDIN_FILENO, TCSANOW, &old);
-    std::fprintf(stderr, "\n");
-  }
-  return line;
-}
 
 void PrintReport(const import::OcoReport& r, bool dry_run) {
   std::printf("%-22s %8s %8s %8s %8s\n", "KIND", "IN OCO", dry_run ? "WOULD" : "IMPORTED", "PRESENT", "SKIPPED");
@@ -67,7 +47,7 @@ int ImportOco(Context& ctx) {
     std::getline(std::cin, params->password);
     params->password_given = true;
   } else if (isatty(STDIN_FILENO)) {
-    params->password = PromptPassword("password of " + (params->user.empty() ? "the MySQL user" : params->user) +
+    params->password = PromptSecret("password of " + (params->user.empty() ? "the MySQL user" : params->user) +
                                       " for OCO's database (empty: none): ");
     params->password_given = !params->password.empty();
   }

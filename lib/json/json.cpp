@@ -8,6 +8,8 @@
 #include <rapidjson/error/en.h>
 #include <rapidjson/memorystream.h>
 #include <rapidjson/reader.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
 namespace mdm::json {
 namespace {
@@ -129,6 +131,13 @@ Status Parse(std::string_view text, rapidjson::Document* doc, const Limits& limi
   if (result.Code() == rapidjson::kParseErrorStringInvalidEncoding)
     return Status::Invalid("the JSON is not valid UTF-8" + At(offset));
   return Status::Invalid("not valid JSON: " + ReaderMessage(result.Code()) + At(offset));
+}
+
+std::string Quote(std::string_view text) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
+  return std::string(buf.GetString(), buf.GetSize());
 }
 
 }  // namespace mdm::json

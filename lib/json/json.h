@@ -47,4 +47,7 @@ inline constexpr Limits kStoredLimits{.max_depth = 512, .max_string_bytes = size
 // input's depth.
 Status Parse(std::string_view text, rapidjson::Document* doc, const Limits& limits = {});
 
+// `text` as a JSON string literal, quotes included.
+std::string Quote(std::string_view text);
+
 }  // namespace mdm::json

@@ -1,6 +1,7 @@
 #include "service/admin_api.h"
 
 #include <cctype>
+#include <map>
 #include <optional>
 #include <string_view>
 #include <variant>
@@ -8,7 +9,12 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "accounts/audit.h"
+#include "accounts/sessions.h"
+#include "certs/certs.h"
 #include "crypto/crypto.h"
+#include "json/json.h"
+#include "store/sql_util.h"
 #include "deploy/catalog.h"
 #include "vpp/tokens.h"
 #include "push/pusher.h"
@@ -66,22 +72,168 @@ bool BearerOrApiKeyMatches(const http::Request& req, const std::string& key) {
   return !presented.empty() && crypto::ConstantTimeEquals(presented, key);
 }
 
-bool AdminApi::Authorized(const http::Request& req) const { return BearerOrApiKeyMatches(req, key_); }
+std::string CookieValue(const http::Request& req, std::string_view name) {
+  const std::string* cookies = req.header("cookie");
+  if (!cookies) return "";
+  std::string_view rest = *cookies;
+  while (!rest.empty()) {
+    size_t semi = std::min(rest.find(';'), rest.size());
+    std::string_view pair = rest.substr(0, semi);
+    while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
+    size_t eq = pair.find('=');
+    if (eq != std::string_view::npos && pair.substr(0, eq) == name) return std::string(pair.substr(eq + 1));
+    rest.remove_prefix(std::min(semi + 1, rest.size()));
+  }
+  return "";
+}
+
+namespace {
+
+std::string SessionJson(const accounts::Session& s) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.StartObject();
+  w.Key("user");
+  w.String(s.user.c_str());
+  w.Key("role");
+  w.String(accounts::RoleName(s.role));
+  w.Key("csrf_token");
+  w.String(s.csrf_token.c_str());
+  w.Key("expires_at");
+  w.Int64(s.expires_at);
+  w.Key("idle_timeout_seconds");
+  w.Int(accounts::kIdleSeconds);
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+std::string SessionCookie(const std::string& value, int max_age) {
+  // Sent back only to the admin API, never readable by scripts, never cross-site.
+  return std::string(kSessionCookie) + "=" + value + "; Path=/api-mdm.php/v1; Max-Age=" + std::to_string(max_age) +
+         "; HttpOnly; Secure; SameSite=Strict";
+}
+
+bool ChangesSomething(const std::string& method) { return method != "GET" && method != "HEAD"; }
+
+}  // namespace
+
+std::optional<AdminCaller> AdminApi::Identify(const http::Request& req, pqxx::connection& conn) const {
+  if (BearerOrApiKeyMatches(req, key_)) return AdminCaller{"api-key", accounts::Role::kAdmin, false, ""};
+  std::string token = CookieValue(req, kSessionCookie);
+  if (token.empty()) return std::nullopt;
+  auto s = accounts::Resume(conn, token);
+  if (!s) return std::nullopt;
+  return AdminCaller{s->user, s->role, true, s->csrf_token};
+}
+
+// POST: log in ({"name", "password"}); GET: the session; DELETE: log out.
+http::Response AdminApi::Session(const http::Request& req, pqxx::connection& conn) {
+  std::string token = CookieValue(req, kSessionCookie);
+  if (req.method == "POST") {
+    rapidjson::Document doc;
+    if (!json::Parse(req.body, &doc).ok() || !doc.IsObject() || !doc.HasMember("name") || !doc["name"].IsString() ||
+        !doc.HasMember("password") || !doc["password"].IsString())
+      return JsonError(400, "log in with a JSON object {\"name\": ..., \"password\": ...}");
+    std::string name(doc["name"].GetString(), doc["name"].GetStringLength());
+    std::string password(doc["password"].GetString(), doc["password"].GetStringLength());
+    auto out = accounts::Login(conn, name, password, req.remote_addr);
+    if (out.kind == accounts::LoginOutcome::Kind::kLimited) {
+      auto r = JsonError(429, "too many failed logins for this account or address: wait " +
+                                  std::to_string((out.retry_after + 59) / 60) + " minute(s) and try again");
+      r.headers.emplace_back("Retry-After", std::to_string(out.retry_after));
+      return r;
+    }
+    if (out.kind == accounts::LoginOutcome::Kind::kWrong) return JsonError(401, "wrong user name or password");
+    pqxx::work tx(conn);
+    accounts::Audit(tx, name, "login", {}, "{\"address\": " + json::Quote(req.remote_addr) + "}");
+    tx.commit();
+    auto r = JsonResponse(200, SessionJson(out.session));
+    r.headers.emplace_back("Set-Cookie", SessionCookie(out.session.token, accounts::kAbsoluteSeconds));
+    r.headers.emplace_back("Cache-Control", "no-store");
+    r.reason = "console login " + name;
+    return r;
+  }
+  auto s = accounts::Resume(conn, token);
+  if (!s) return JsonError(401, "no console session: log in");
+  if (req.method == "GET") return JsonResponse(200, SessionJson(*s));
+  // DELETE: the CSRF token too, so another site cannot log the user out.
+  const std::string* csrf = req.header("x-csrf-token");
+  if (!csrf || !crypto::ConstantTimeEquals(*csrf, s->csrf_token))
+    return JsonError(403, "missing or wrong CSRF token (X-CSRF-Token): reload the console");
+  accounts::Logout(conn, token);
+  pqxx::work tx(conn);
+  accounts::Audit(tx, s->user, "logout", {}, "");
+  tx.commit();
+  auto r = JsonResponse(200, "{\"logged_out\": true}");
+  r.headers.emplace_back("Set-Cookie", SessionCookie("", 0));
+  return r;
+}
+
+http::Response AdminApi::Dashboard(pqxx::connection& conn) {
+  pqxx::read_transaction tx(conn);
+  auto rows = tx.exec_params("SELECT name, value FROM settings WHERE name = ANY($1::text[])",
+                             store::TextArray(std::vector<std::string>(std::begin(certs::kExpirySettings),
+                                                                       std::end(certs::kExpirySettings))));
+  std::map<std::string, std::string> values;
+  for (const auto& r : rows) values[r[0].as<std::string>()] = r[1].as<std::string>();
+  auto expiries = certs::Expiries([&](const char* name) -> std::optional<std::string> {
+    auto it = values.find(name);
+    if (it == values.end()) return std::nullopt;
+    return it->second;
+  });
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.StartArray();
+  for (const auto& e : expiries) {
+    w.StartObject();
+    w.Key("name");
+    w.String(e.name);
+    w.Key("what");
+    w.String(e.what);
+    w.Key("expires_at");
+    w.Int64(e.expires_at);
+    w.EndObject();
+  }
+  w.EndArray();
+  return JsonResponse(200, store::DashboardJson(tx, std::string(buf.GetString(), buf.GetSize())));
+}
 
 http::Response AdminApi::Handle(const http::Request& req, const std::string& path, pqxx::connection& conn) {
-  if (!Authorized(req)) {
-    auto r = JsonError(401, "the admin API needs the admin_api_key (Authorization: Bearer KEY)");
+  auto read = ReadAdminRoute(req.method, path, req.query);
+  if (const auto* refused = std::get_if<AdminRefusal>(&read)) {
+    // An unknown route answers 401 before 404 to a caller without credentials.
+    if (refused->status == 404 && !Identify(req, conn))
+      return JsonError(401, "the admin API needs the admin_api_key (Authorization: Bearer KEY) or a console session");
+    return JsonError(refused->status, refused->message);
+  }
+  const AdminRoute& route = std::get<AdminRoute>(read);
+  using Kind = AdminRoute::Kind;
+  if (route.kind == Kind::kSession) return Session(req, conn);
+  auto caller = Identify(req, conn);
+  if (!caller) {
+    auto r = JsonError(401, "the admin API needs the admin_api_key (Authorization: Bearer KEY) or a console session");
     r.headers.emplace_back("WWW-Authenticate", "Bearer");
     return r;
   }
-  auto read = ReadAdminRoute(req.method, path, req.query);
-  if (const auto* refused = std::get_if<AdminRefusal>(&read)) return JsonError(refused->status, refused->message);
-  const AdminRoute& route = std::get<AdminRoute>(read);
-  using Kind = AdminRoute::Kind;
-  if (route.kind == Kind::kPostCommand) return PostCommand(req, conn);
+  if (caller->browser && ChangesSomething(req.method)) {
+    // Identify checked the session; the CSRF token is what tells a page of ours from another site.
+    const std::string* csrf = req.header("x-csrf-token");
+    if (!csrf || !crypto::ConstantTimeEquals(*csrf, caller->csrf_token))
+      return JsonError(403, "missing or wrong CSRF token (X-CSRF-Token): reload the console");
+  }
+  if (route.kind == Kind::kPostCommand) {
+    if (caller->role < accounts::Role::kHelpdesk)
+      return JsonError(403, std::string("the role ") + accounts::RoleName(caller->role) + " cannot send commands");
+    return PostCommand(req, conn, *caller);
+  }
+  if (route.kind == Kind::kAudit && caller->role < accounts::Role::kAdmin)
+    return JsonError(403, "only an admin reads the audit log");
+  if (route.kind == Kind::kDashboard) return Dashboard(conn);
   pqxx::read_transaction tx(conn);
   switch (route.kind) {
     case Kind::kPostCommand:
+    case Kind::kSession:
+    case Kind::kDashboard:
       break;  // above
     case Kind::kCommand: {
       auto doc = store::CommandJson(tx, route.id);
@@ -93,6 +245,8 @@ http::Response AdminApi::Handle(const http::Request& req, const std::string& pat
     case Kind::kApps: return JsonResponse(200, deploy::AppListJson(tx));
     case Kind::kDeclarations: return JsonResponse(200, deploy::DeclarationListJson(tx));
     case Kind::kDevices: return JsonResponse(200, store::DeviceListJson(tx));
+    case Kind::kDevicePage: return JsonResponse(200, store::DevicePageJson(tx, route.page));
+    case Kind::kAudit: return JsonResponse(200, accounts::AuditJson(tx, route.limit, route.offset, route.device));
     case Kind::kVppAssets: return JsonResponse(200, vpp::AssetListJson(tx));
     case Kind::kCommandHistory: {
       // That enrollment's commands, newest first, one page.
@@ -110,7 +264,7 @@ http::Response AdminApi::Handle(const http::Request& req, const std::string& pat
 }
 
 // The command as ReadAdminCommand reads it, queued for its targets and pushed unless ?nopush.
-http::Response AdminApi::PostCommand(const http::Request& req, pqxx::connection& conn) {
+http::Response AdminApi::PostCommand(const http::Request& req, pqxx::connection& conn, const AdminCaller& caller) {
   auto read = ReadAdminCommand(req);
   if (const auto* refused = std::get_if<AdminRefusal>(&read)) return JsonError(refused->status, refused->message);
   AdminCommand& asked = std::get<AdminCommand>(read);
@@ -121,6 +275,15 @@ http::Response AdminApi::PostCommand(const http::Request& req, pqxx::connection&
     int status = queued.status().code() == Status::Code::kNotFound ? 404
                  : queued.status().code() == Status::Code::kConflict ? 409 : 400;
     return JsonError(status, queued.status().message());
+  }
+  {
+    // Who sent what to which devices: the audit log's row per target.
+    std::vector<std::string> devices;
+    for (const auto& t : targets) devices.push_back(t.substr(0, t.find(':')));
+    pqxx::work tx(conn);
+    accounts::Audit(tx, caller.actor, "command " + queued->request_type, devices,
+                    "{\"command_uuid\": " + json::Quote(queued->command_uuid) + "}");
+    tx.commit();
   }
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> w(buf);

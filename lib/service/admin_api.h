@@ -1,7 +1,12 @@
-// The admin API below /v1/: operators' scripts queue commands and read devices. Authenticated
-// by the configured key (Authorization: Bearer KEY, or X-API-Key: KEY); never by a device identity.
+// The admin API below /v1/: operators' scripts and the web console queue commands and read
+// devices. Authenticated by the configured key (Authorization: Bearer KEY, or X-API-Key: KEY) or
+// a console session (POST /v1/session); never by a device identity. Changes go to the audit log.
 #pragma once
 
+#include <optional>
+#include <string_view>
+
+#include "accounts/users.h"
 #include "config/config.h"
 #include "http/message.h"
 #include "store/database.h"
@@ -13,6 +18,18 @@ namespace mdm::service {
 // "X-API-Key: KEY". An empty `key` matches nothing.
 bool BearerOrApiKeyMatches(const http::Request& req, const std::string& key);
 
+// Who calls: a script with the key (acts as admin), or a person of the web console with a
+// session cookie (their role; a change needs the session's CSRF token in X-CSRF-Token).
+struct AdminCaller {
+  std::string actor;  // "api-key", or the console user's name (the audit log's actor)
+  accounts::Role role = accounts::Role::kViewer;
+  bool browser = false;
+  std::string csrf_token;  // the session's (browser only)
+};
+
+// The console's session cookie.
+inline constexpr const char* kSessionCookie = "mdm_session";
+
 class AdminApi {
  public:
   explicit AdminApi(const Config& config) : key_(config.admin_api_key) {}
@@ -20,10 +37,15 @@ class AdminApi {
   http::Response Handle(const http::Request& req, const std::string& path, pqxx::connection& conn);
 
  private:
-  bool Authorized(const http::Request& req) const;
-  http::Response PostCommand(const http::Request& req, pqxx::connection& conn);
+  std::optional<AdminCaller> Identify(const http::Request& req, pqxx::connection& conn) const;
+  http::Response Session(const http::Request& req, pqxx::connection& conn);
+  http::Response PostCommand(const http::Request& req, pqxx::connection& conn, const AdminCaller& caller);
+  http::Response Dashboard(pqxx::connection& conn);
 
   std::string key_;
 };
+
+// The value of cookie `name` in the request's Cookie header, or "".
+std::string CookieValue(const http::Request& req, std::string_view name);
 
 }  // namespace mdm::service

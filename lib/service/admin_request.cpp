@@ -20,6 +20,26 @@ bool Truthy(std::string_view query, const char* key) {
   return http::QueryParam(query, key, &v) && (v.empty() || v == "1" || v == "true");
 }
 
+// A parameter that is there must be readable: QueryParam says false for absent and malformed.
+bool Given(std::string_view query, std::string_view key) {
+  for (size_t pos = 0; pos <= query.size();) {
+    size_t amp = std::min(query.find('&', pos), query.size());
+    std::string_view part = query.substr(pos, amp - pos);
+    if (part.substr(0, part.find('=')) == key) return true;
+    pos = amp + 1;
+  }
+  return false;
+}
+
+// A whole number from `min` to `max` when the parameter is given; false when it is unreadable.
+bool Number(std::string_view query, const char* key, long long min, long long max, long long* out) {
+  if (!Given(query, key)) return true;
+  std::string v;
+  if (!http::QueryParam(query, key, &v)) return false;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), *out);
+  return ec == std::errc() && p == v.data() + v.size() && *out >= min && *out <= max;
+}
+
 // GET /devices/<enrollment-id>/commands?status=&limit=&offset= (store::CommandHistoryJson).
 std::variant<AdminRoute, AdminRefusal> ReadCommandHistory(std::string_view raw_id, std::string_view query) {
   AdminRoute route;
@@ -27,22 +47,9 @@ std::variant<AdminRoute, AdminRefusal> ReadCommandHistory(std::string_view raw_i
   store::CommandHistoryQuery& q = route.history;
   if (!http::UrlDecode(raw_id, &q.enrollment_id, false) || !IsPrintableUtf8(q.enrollment_id))
     return Refuse(400, "malformed enrollment ID: escape it as UTF-8 (%XX)");
-  // A parameter that is there must be readable: QueryParam says false for absent and malformed.
-  auto given = [&](std::string_view key) {
-    for (size_t pos = 0; pos <= query.size();) {
-      size_t amp = std::min(query.find('&', pos), query.size());
-      std::string_view part = query.substr(pos, amp - pos);
-      if (part.substr(0, part.find('=')) == key) return true;
-      pos = amp + 1;
-    }
-    return false;
-  };
+  auto given = [&](std::string_view key) { return Given(query, key); };
   auto number = [&](const char* key, long long min, long long max, long long* out) {
-    if (!given(key)) return true;
-    std::string v;
-    if (!http::QueryParam(query, key, &v)) return false;
-    auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), *out);
-    return ec == std::errc() && p == v.data() + v.size() && *out >= min && *out <= max;
+    return Number(query, key, min, max, out);
   };
   if (given("status")) {
     std::string v;
@@ -57,6 +64,50 @@ std::variant<AdminRoute, AdminRefusal> ReadCommandHistory(std::string_view raw_i
   }
   if (!number("limit", 1, 1000, &q.limit)) return Refuse(400, "limit must be a number from 1 to 1000");
   if (!number("offset", 0, 1'000'000'000, &q.offset)) return Refuse(400, "offset must be a number, 0 or more");
+  return route;
+}
+
+// GET /devices with paging (the console): ?limit=&offset=&sort=&order=asc|desc&search=
+std::variant<AdminRoute, AdminRefusal> ReadDevicePage(std::string_view query) {
+  AdminRoute route;
+  route.kind = AdminRoute::Kind::kDevicePage;
+  store::DevicePageQuery& q = route.page;
+  if (!Number(query, "limit", 1, 1000, &q.limit)) return Refuse(400, "limit must be a number from 1 to 1000");
+  if (!Number(query, "offset", 0, 1'000'000'000, &q.offset)) return Refuse(400, "offset must be a number, 0 or more");
+  if (Given(query, "sort")) {
+    std::string v;
+    bool known = http::QueryParam(query, "sort", &v) &&
+                 std::any_of(std::begin(store::kDeviceSortKeys), std::end(store::kDeviceSortKeys),
+                             [&](const char* k) { return v == k; });
+    if (!known)
+      return Refuse(400, "sort must be one of serial_number, device_name, model, os_version, status, last_seen_at");
+    q.sort = v;
+  }
+  if (Given(query, "order")) {
+    std::string v;
+    if (!http::QueryParam(query, "order", &v) || (v != "asc" && v != "desc"))
+      return Refuse(400, "order must be asc or desc");
+    q.descending = v == "desc";
+  }
+  if (Given(query, "search")) {
+    if (!http::QueryParam(query, "search", &q.search) || !IsPrintableUtf8(q.search) || q.search.size() > 200)
+      return Refuse(400, "search must be UTF-8 text of at most 200 bytes");
+  }
+  return route;
+}
+
+// GET /audit?limit=&offset=&device=
+std::variant<AdminRoute, AdminRefusal> ReadAudit(std::string_view query) {
+  AdminRoute route;
+  route.kind = AdminRoute::Kind::kAudit;
+  if (!Number(query, "limit", 1, 1000, &route.limit)) return Refuse(400, "limit must be a number from 1 to 1000");
+  if (!Number(query, "offset", 0, 1'000'000'000, &route.offset))
+    return Refuse(400, "offset must be a number, 0 or more");
+  if (Given(query, "device")) {
+    std::string v;
+    if (!http::QueryParam(query, "device", &v) || !IsPrintableUtf8(v)) return Refuse(400, "malformed device ID");
+    route.device = v;
+  }
   return route;
 }
 
@@ -78,7 +129,17 @@ std::variant<AdminRoute, AdminRefusal> ReadAdminRoute(std::string_view method, s
     route.id = std::string(path.substr(10));
     return is(Kind::kCommand);
   }
+  if (path == "/session") {
+    if (method != "GET" && method != "POST" && method != "DELETE")
+      return Refuse(405, "GET, POST (log in) or DELETE (log out) the session");
+    return is(Kind::kSession);
+  }
   if (method == "GET") {
+    if (path == "/devices" && (Given(query, "limit") || Given(query, "offset") || Given(query, "sort") ||
+                               Given(query, "order") || Given(query, "search")))
+      return ReadDevicePage(query);
+    if (path == "/dashboard") return is(Kind::kDashboard);
+    if (path == "/audit") return ReadAudit(query);
     if (path == "/groups") return is(Kind::kGroups);
     if (path == "/profiles") return is(Kind::kProfiles);
     if (path == "/apps") return is(Kind::kApps);

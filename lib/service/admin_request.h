@@ -3,6 +3,7 @@
 // Kept apart so the reading is tested and fuzzed on its own (tests/fuzz/admin_fuzz.cpp).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -33,10 +34,17 @@ struct AdminRoute {
     kDevice,          // GET /devices/<id>
     kCommandHistory,  // GET /devices/<enrollment-id>/commands?status=&limit=&offset=
     kVppAssets,       // GET /vpp/assets
+    kDevicePage,      // GET /devices?limit=&offset=&sort=&order=&search= (the console's list)
+    kDashboard,       // GET /dashboard
+    kAudit,           // GET /audit?limit=&offset=&device=
+    kSession,         // GET, POST, DELETE /session (the console's login)
   };
   Kind kind = Kind::kDevices;
   std::string id;                       // kCommand: the UUID as written; kDevice: the ID, decoded
   store::CommandHistoryQuery history;   // kCommandHistory
+  store::DevicePageQuery page;          // kDevicePage
+  long long limit = 50, offset = 0;     // kAudit
+  std::optional<std::string> device;    // kAudit: one device's entries
 };
 
 // The route of `path` (below /v1, e.g. "/commands") for `method`, with the IDs in the path and

@@ -125,4 +125,60 @@ bool EnrollmentExists(pqxx::transaction_base& tx, const std::string& enrollment_
   return !Exec(tx, "read_enrollment_exists", "SELECT 1 FROM enrollments WHERE id = $1", enrollment_id).empty();
 }
 
+std::string DevicePageJson(pqxx::transaction_base& tx, const DevicePageQuery& q) {
+  // The sort key is one of a fixed list, so it may be part of the statement (one per key and
+  // direction); the search is a parameter, its LIKE wildcards escaped.
+  std::string key = "last_seen_at";
+  for (const char* k : kDeviceSortKeys)
+    if (q.sort == k) key = k;
+  std::string dir = q.descending ? " DESC" : " ASC";
+  std::string order = key + dir + " NULLS LAST, id" + dir;
+  std::string pattern;
+  for (char c : q.search) {
+    if (c == '\\' || c == '%' || c == '_') pattern += '\\';
+    pattern += c;
+  }
+  pattern = "%" + pattern + "%";
+  std::string sql =
+      "WITH f AS ("
+      "  SELECT d.id, d.serial_number, d.device_name, coalesce(d.model_name, d.product_name, d.model) AS model, "
+      "    d.os_version, e.status, e.last_seen_at, e.bind_on_contact "
+      "  FROM devices d JOIN enrollments e ON e.id = d.id "
+      "  WHERE $1 = '' OR d.serial_number ILIKE $2 OR d.device_name ILIKE $2 OR d.id ILIKE $2 OR d.model ILIKE $2 "
+      "    OR d.model_name ILIKE $2 OR d.product_name ILIKE $2 OR d.os_version ILIKE $2"
+      "), page AS (SELECT * FROM f ORDER BY " + order + " LIMIT $3 OFFSET $4) "
+      "SELECT jsonb_build_object('total', (SELECT count(*) FROM f), 'limit', $3::bigint, 'offset', $4::bigint, "
+      "  'devices', coalesce((SELECT jsonb_agg(jsonb_build_object('id', p.id, 'serial_number', p.serial_number, "
+      "    'device_name', p.device_name, 'model', p.model, 'os_version', p.os_version, 'status', p.status, "
+      "    'last_seen_at', p.last_seen_at, 'imported_not_seen', p.bind_on_contact, "
+      "    'pending_commands', (SELECT count(*) FROM command_queue c WHERE c.enrollment_id = p.id "
+      "      AND c.status IN ('Pending', 'NotNow'))) ORDER BY " + order + ") FROM page p), '[]'::jsonb))::text";
+  std::string name = "read_device_page_" + key + (q.descending ? "_desc" : "_asc");
+  return Exec(tx, name.c_str(), sql.c_str(), q.search, pattern, q.limit, q.offset)[0][0].as<std::string>();
+}
+
+std::string DashboardJson(pqxx::transaction_base& tx, const std::string& expiries_json) {
+  return Exec(tx, "read_dashboard",
+              "SELECT jsonb_build_object("
+              "  'devices_total', (SELECT count(*) FROM devices), "
+              "  'devices_by_status', (SELECT coalesce(jsonb_object_agg(s, n), '{}'::jsonb) FROM ("
+              "    SELECT CASE WHEN bind_on_contact THEN 'imported' ELSE status END AS s, count(*) AS n "
+              "    FROM enrollments WHERE channel = 'device' GROUP BY 1) x), "
+              "  'devices_by_os', (SELECT coalesce(jsonb_object_agg(o, n), '{}'::jsonb) FROM ("
+              "    SELECT coalesce(os_version, 'unknown') AS o, count(*) AS n FROM devices GROUP BY 1) x), "
+              "  'not_seen_7d', (SELECT count(*) FROM enrollments WHERE channel = 'device' AND status = 'enrolled' "
+              "    AND (last_seen_at IS NULL OR last_seen_at < now() - interval '7 days')), "
+              "  'not_seen_30d', (SELECT count(*) FROM enrollments WHERE channel = 'device' AND status = 'enrolled' "
+              "    AND (last_seen_at IS NULL OR last_seen_at < now() - interval '30 days')), "
+              "  'commands_pending', (SELECT count(*) FROM command_queue WHERE status IN ('Pending', 'NotNow')), "
+              "  'commands_failed', (SELECT count(*) FROM command_queue WHERE status IN ('Error', 'CommandFormatError') "
+              "    AND result_at > now() - interval '7 days'), "
+              "  'cron_runs', (SELECT coalesce(jsonb_agg(jsonb_build_object('verb', verb, 'ended_at', finished_at, "
+              "    'duration_ms', duration_ms, 'exit_status', exit_status, 'summary', summary) ORDER BY verb), "
+              "    '[]'::jsonb) FROM cron_runs), "
+              "  'expiries', $1::jsonb)::text",
+              expiries_json)[0][0]
+      .as<std::string>();
+}
+
 }  // namespace mdm::store

@@ -45,4 +45,25 @@ std::optional<std::string> CommandHistoryJson(pqxx::transaction_base& tx, const 
 
 bool EnrollmentExists(pqxx::transaction_base& tx, const std::string& enrollment_id);
 
+// The columns a device page sorts by.
+inline constexpr const char* kDeviceSortKeys[] = {"serial_number", "device_name", "model", "os_version", "status",
+                                                  "last_seen_at"};
+
+struct DevicePageQuery {
+  std::string search;  // in serial number, name, UDID, model, product, OS version ("" all)
+  std::string sort = "last_seen_at";  // one of kDeviceSortKeys
+  bool descending = true;
+  long long limit = 50;
+  long long offset = 0;
+};
+// One page of the device list: {total, limit, offset, devices: [as DeviceListJson's items]}.
+std::string DevicePageJson(pqxx::transaction_base& tx, const DevicePageQuery& q);
+
+// What the console's dashboard shows: {devices_total, devices_by_status (imported devices not
+// seen yet as "imported"), devices_by_os, not_seen_7d, not_seen_30d (enrolled devices),
+// commands_pending, commands_failed (answered Error or CommandFormatError in the last 7 days),
+// cron_runs: [{verb, ended_at, duration_ms, exit_status, summary}], expiries} with `expiries_json`
+// (a JSON array) as given.
+std::string DashboardJson(pqxx::transaction_base& tx, const std::string& expiries_json);
+
 }  // namespace mdm::store

@@ -1,0 +1,165 @@
+// The web console's side of the admin API, without a browser: accounts made by mdm-console user,
+// sessions in an HttpOnly cookie with an idle and an absolute end, the CSRF token on every change,
+// roles, failed logins limited, and every change in the audit log.
+#include <catch2/catch.hpp>
+
+#include "crypto/crypto.h"
+#include "sim_device.h"
+#include "stack.h"
+
+using mdm::test::HttpResponse;
+using mdm::test::SharedStack;
+using mdm::test::Stack;
+
+namespace {
+
+std::string Q(const std::string& sql) { return SharedStack().Query(sql); }
+
+void AddUser(const std::string& name, const std::string& role, const std::string& password) {
+  auto r = mdm::test::Run({"/bin/sh", "-c", "printf '%s\\n' '" + password + "' | " + std::string(MDM_CONSOLE_BIN) +
+                                                " --config " + SharedStack().config_path() + " user add " + name +
+                                                " --role " + role + " --password-stdin"});
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+}
+
+struct Login {
+  HttpResponse response;
+  std::string cookie, csrf;
+};
+
+Login LogIn(const std::string& name, const std::string& password) {
+  Login l;
+  l.response = SharedStack().Send("POST", "/v1/session",
+                                  R"({"name":")" + name + R"(","password":")" + password + R"("})",
+                                  {{"Content-Type", "application/json"}});
+  auto c = l.response.headers.find("set-cookie");
+  if (c != l.response.headers.end()) l.cookie = c->second.substr(0, c->second.find(';'));
+  auto at = l.response.body.find("\"csrf_token\":\"");
+  if (at != std::string::npos) l.csrf = l.response.body.substr(at + 14, 64);
+  return l;
+}
+
+HttpResponse As(const Login& l, const std::string& method, const std::string& route, const std::string& body = "",
+                bool with_csrf = true) {
+  mdm::test::Headers h = {{"Cookie", l.cookie}, {"Content-Type", "application/json"}};
+  if (with_csrf) h.emplace_back("X-CSRF-Token", l.csrf);
+  return SharedStack().Send(method, route, body, h);
+}
+
+}  // namespace
+
+TEST_CASE("console sessions: log in, the cookie's flags, CSRF on changes, roles, audit, log out", "[console]") {
+  AddUser("alice", "helpdesk", "correct horse battery");
+  AddUser("victor", "viewer", "viewer password 1");
+  AddUser("ada", "admin", "admin password 12");
+  CHECK(Q("SELECT password_hash LIKE 'scrypt$32768$8$1$%' FROM console_users WHERE name = 'alice'") == "t");
+  // The same name twice, a short password: a sentence, nothing changed.
+  auto again = mdm::test::Run({"/bin/sh", "-c", "printf 'short\\n' | " + std::string(MDM_CONSOLE_BIN) + " --config " +
+                                                    SharedStack().config_path() + " user add bob --role viewer --password-stdin"});
+  CHECK(again.exit_code == 1);
+  CHECK_THAT(again.output, Catch::Contains("at least 12 characters"));
+
+  CHECK(LogIn("alice", "wrong password!").response.status == 401);
+  CHECK(LogIn("nobody", "wrong password!").response.status == 401);
+  Login alice = LogIn("alice", "correct horse battery");
+  INFO(alice.response.body);
+  REQUIRE(alice.response.status == 200);
+  std::string set_cookie = alice.response.headers["set-cookie"];
+  CHECK_THAT(set_cookie, Catch::Contains("HttpOnly"));
+  CHECK_THAT(set_cookie, Catch::Contains("Secure"));
+  CHECK_THAT(set_cookie, Catch::Contains("SameSite=Strict"));
+  CHECK_THAT(set_cookie, Catch::Contains("Path=/api-mdm.php/v1"));
+  CHECK(alice.csrf.size() == 64);
+  // Only the token's hash is stored.
+  CHECK(Q("SELECT count(*) FROM console_sessions WHERE encode(token_sha256, 'hex') = '" +
+          mdm::crypto::Hex(mdm::crypto::Sha256(alice.cookie.substr(alice.cookie.find('=') + 1))) + "'") == "1");
+  CHECK_THAT(As(alice, "GET", "/v1/session").body, Catch::Contains("\"role\":\"helpdesk\""));
+
+  // A device to send to.
+  auto device = mdm::test::EnrolledDevice(SharedStack());
+  std::string lock = R"({"enrollment_ids":[")" + device.udid() + R"("],"request_type":"DeviceLock","parameters":{"Message":"Call IT"}})";
+  // A change without the CSRF token (what another site's form would send) is refused.
+  auto forged = As(alice, "POST", "/v1/commands?nopush", lock, false);
+  CHECK(forged.status == 403);
+  CHECK_THAT(forged.body, Catch::Contains("CSRF"));
+  Login wrong_csrf = alice;
+  wrong_csrf.csrf = std::string(64, 'a');
+  CHECK(As(wrong_csrf, "POST", "/v1/commands?nopush", lock).status == 403);
+  CHECK(Q("SELECT count(*) FROM commands WHERE request_type = 'DeviceLock'") == "0");
+  auto sent = As(alice, "POST", "/v1/commands?nopush", lock);
+  INFO(sent.body);
+  REQUIRE(sent.status == 200);
+  CHECK(Q("SELECT actor || ' ' || action || ' ' || device_id || ' ' || (detail ->> 'command_uuid' IS NOT NULL) "
+          "FROM audit_log WHERE action LIKE 'command %'") == "alice command DeviceLock " + device.udid() + " true");
+
+  // A viewer reads but does not send; only an admin reads the audit log.
+  Login victor = LogIn("victor", "viewer password 1");
+  REQUIRE(victor.response.status == 200);
+  CHECK(As(victor, "GET", "/v1/devices/" + device.udid()).status == 200);
+  auto refused = As(victor, "POST", "/v1/commands?nopush", lock);
+  CHECK(refused.status == 403);
+  CHECK_THAT(refused.body, Catch::Contains("viewer cannot send commands"));
+  CHECK(As(alice, "GET", "/v1/audit").status == 403);
+  Login ada = LogIn("ada", "admin password 12");
+  auto audit = As(ada, "GET", "/v1/audit?limit=10");
+  CHECK(audit.status == 200);
+  CHECK_THAT(audit.body, Catch::Contains("\"action\": \"command DeviceLock\""));
+  CHECK_THAT(audit.body, Catch::Contains("\"action\": \"login\""));
+  // The API key still works for scripts, and its changes are audited as api-key.
+  auto by_key = SharedStack().Send("POST", "/v1/commands?nopush",
+                                   R"({"enrollment_ids":[")" + device.udid() + R"("],"request_type":"ProfileList"})",
+                                   {{"Authorization", "Bearer test-admin-key-0123456789"}, {"Content-Type", "application/json"}});
+  CHECK(by_key.status == 200);
+  CHECK(Q("SELECT actor FROM audit_log WHERE action = 'command ProfileList'") == "api-key");
+
+  // An idle session ends; so does one past its absolute end.
+  Q("UPDATE console_sessions SET last_used_at = now() - interval '31 minutes' WHERE user_id = "
+    "(SELECT id FROM console_users WHERE name = 'victor')");
+  CHECK(As(victor, "GET", "/v1/session").status == 401);
+  CHECK(As(victor, "GET", "/v1/devices").status == 401);
+  Q("UPDATE console_sessions SET expires_at = now() - interval '1 second' WHERE user_id = "
+    "(SELECT id FROM console_users WHERE name = 'ada')");
+  CHECK(As(ada, "GET", "/v1/session").status == 401);
+
+  // Log out: needs the CSRF token, ends the session, clears the cookie.
+  CHECK(As(alice, "DELETE", "/v1/session", "", false).status == 403);
+  auto out = As(alice, "DELETE", "/v1/session");
+  CHECK(out.status == 200);
+  CHECK_THAT(out.headers["set-cookie"], Catch::Contains("Max-Age=0"));
+  CHECK(As(alice, "GET", "/v1/session").status == 401);
+  CHECK(Q("SELECT count(*) FROM audit_log WHERE action = 'logout' AND actor = 'alice'") == "1");
+}
+
+TEST_CASE("console logins: five failures make an account wait, with Retry-After", "[console]") {
+  AddUser("mallory", "viewer", "mallory password");
+  for (int i = 0; i < 5; ++i) CHECK(LogIn("mallory", "guess " + std::to_string(i)).response.status == 401);
+  auto limited = LogIn("mallory", "mallory password").response;
+  CHECK(limited.status == 429);
+  CHECK(!limited.headers["retry-after"].empty());
+  CHECK_THAT(limited.body, Catch::Contains("too many failed logins"));
+  // Another account from the same address still logs in (the address allows 20).
+  AddUser("trent", "viewer", "trent password 1");
+  CHECK(LogIn("trent", "trent password 1").response.status == 200);
+}
+
+TEST_CASE("console device list: pages, sorts and searches on the server", "[console]") {
+  AddUser("paging", "viewer", "paging password");
+  Login l = LogIn("paging", "paging password");
+  for (int i = 0; i < 3; ++i) mdm::test::EnrolledDevice(SharedStack());
+  Q("UPDATE devices SET device_name = 'Needle <script>alert(1)</script>' WHERE id = (SELECT min(id) FROM devices)");
+  auto page = As(l, "GET", "/v1/devices?limit=2&offset=0&sort=device_name&order=asc");
+  INFO(page.body);
+  REQUIRE(page.status == 200);
+  CHECK_THAT(page.body, Catch::Contains("\"limit\": 2"));
+  CHECK_THAT(page.body, Catch::Contains("\"total\": 4"));
+  auto found = As(l, "GET", "/v1/devices?limit=50&search=needle%20%3Cscript");
+  CHECK_THAT(found.body, Catch::Contains("\"total\": 1"));
+  CHECK(As(l, "GET", "/v1/devices?limit=50&sort=password").status == 400);
+  CHECK(As(l, "GET", "/v1/devices?limit=0").status == 400);
+  auto dash = As(l, "GET", "/v1/dashboard");
+  CHECK(dash.status == 200);
+  for (const char* key : {"devices_total", "devices_by_status", "devices_by_os", "not_seen_7d", "commands_pending",
+                          "cron_runs", "expiries"})
+    CHECK_THAT(dash.body, Catch::Contains(std::string("\"") + key + "\""));
+}
