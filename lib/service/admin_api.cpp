@@ -21,6 +21,7 @@
 #include "service/admin_request.h"
 #include "service/commands.h"
 #include "store/device_reads.h"
+#include "store/enrollment_store.h"
 
 namespace mdm::service {
 namespace {
@@ -226,6 +227,17 @@ http::Response AdminApi::Handle(const http::Request& req, const std::string& pat
       return JsonError(403, std::string("the role ") + accounts::RoleName(caller->role) + " cannot send commands");
     return PostCommand(req, conn, *caller);
   }
+  if (route.kind == Kind::kRemoveDevice) {
+    if (caller->role < accounts::Role::kHelpdesk)
+      return JsonError(403, std::string("the role ") + accounts::RoleName(caller->role) + " cannot remove devices");
+    pqxx::work tx(conn);
+    if (!store::RemoveDevice(tx, route.id)) return JsonError(404, "no device " + route.id);
+    accounts::Audit(tx, caller->actor, "remove device", {route.id}, "");
+    tx.commit();
+    auto r = JsonResponse(200, "{\"removed\": " + json::Quote(route.id) + "}");
+    r.reason = "removed device " + route.id;
+    return r;
+  }
   if (route.kind == Kind::kAudit && caller->role < accounts::Role::kAdmin)
     return JsonError(403, "only an admin reads the audit log");
   if (route.kind == Kind::kDashboard) return Dashboard(conn);
@@ -234,6 +246,7 @@ http::Response AdminApi::Handle(const http::Request& req, const std::string& pat
     case Kind::kPostCommand:
     case Kind::kSession:
     case Kind::kDashboard:
+    case Kind::kRemoveDevice:
       break;  // above
     case Kind::kCommand: {
       auto doc = store::CommandJson(tx, route.id);

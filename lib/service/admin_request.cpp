@@ -134,6 +134,11 @@ std::variant<AdminRoute, AdminRefusal> ReadAdminRoute(std::string_view method, s
       return Refuse(405, "GET, POST (log in) or DELETE (log out) the session");
     return is(Kind::kSession);
   }
+  if (method == "DELETE" && path.starts_with("/devices/") && path.size() > 9 && path.find('/', 9) == std::string_view::npos) {
+    if (!http::UrlDecode(path.substr(9), &route.id, false) || !IsPrintableUtf8(route.id))
+      return Refuse(400, "malformed device ID: escape it as UTF-8 (%XX)");
+    return is(Kind::kRemoveDevice);
+  }
   if (method == "GET") {
     if (path == "/devices" && (Given(query, "limit") || Given(query, "offset") || Given(query, "sort") ||
                                Given(query, "order") || Given(query, "search")))

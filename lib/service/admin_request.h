@@ -38,6 +38,7 @@ struct AdminRoute {
     kDashboard,       // GET /dashboard
     kAudit,           // GET /audit?limit=&offset=&device=
     kSession,         // GET, POST, DELETE /session (the console's login)
+    kRemoveDevice,    // DELETE /devices/<id>: out of management at its next contact
   };
   Kind kind = Kind::kDevices;
   std::string id;                       // kCommand: the UUID as written; kDevice: the ID, decoded

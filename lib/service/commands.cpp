@@ -3,6 +3,7 @@
 #include "crypto/crypto.h"
 #include "protocol/command_schema.h"
 #include "store/queue_store.h"
+#include "store/sql_util.h"
 
 namespace mdm::service {
 
@@ -24,6 +25,21 @@ Result<Enqueued> EnqueueCommand(pqxx::connection& conn, plist_t command, const s
   pqxx::nontransaction tx(conn);
   auto channels = store::CheckTargets(tx, enrollment_ids);
   if (!channels.ok()) return channels.status();
+  // ClearPasscode carries the UnlockToken the device gave at its TokenUpdate: the server adds
+  // it, so nobody has to handle the secret.
+  plist::Owned with_token;
+  if (*request_type == "ClearPasscode" && !plist::Get(command, "UnlockToken")) {
+    if (enrollment_ids.size() != 1) return Status::Invalid("ClearPasscode goes to one device at a time");
+    auto r = tx.exec_params("SELECT unlock_token FROM enrollments WHERE id = $1 AND channel = 'device'",
+                            enrollment_ids[0]);
+    auto token = r.empty() ? std::nullopt : store::Bytes(r[0][0]);
+    if (!token || token->empty())
+      return Status::Invalid("the device gave no UnlockToken (supervised or with a passcode set at enrollment), so "
+                             "ClearPasscode cannot be sent");
+    with_token.reset(plist_copy(command));
+    plist::SetData(with_token.get(), "UnlockToken", *token);
+    command = with_token.get();
+  }
   if (!opts.force) {
     for (const auto& channel : *channels) {
       Status s = protocol::ValidateCommand(command, channel == "user" ? protocol::Channel::kUser : protocol::Channel::kDevice);
