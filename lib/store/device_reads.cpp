@@ -1,5 +1,7 @@
 #include "store/device_reads.h"
 
+#include <cctype>
+
 #include "store/sql_util.h"
 
 namespace mdm::store {
@@ -125,36 +127,82 @@ bool EnrollmentExists(pqxx::transaction_base& tx, const std::string& enrollment_
   return !Exec(tx, "read_enrollment_exists", "SELECT 1 FROM enrollments WHERE id = $1", enrollment_id).empty();
 }
 
+namespace {
+
+// The text the device list searches (the expression of the index devices_search).
+constexpr const char* kSearchText =
+    "lower(coalesce(d.serial_number, '') || ' ' || coalesce(d.device_name, '') || ' ' || d.id || ' ' || "
+    "coalesce(d.model, '') || ' ' || coalesce(d.model_name, '') || ' ' || coalesce(d.product_name, '') || ' ' || "
+    "coalesce(d.os_version, ''))";
+
+// ORDER BY for a sort key, matching its index forwards or backwards: the key, then the ID.
+std::string DeviceOrder(const std::string& key, bool descending) {
+  struct Key {
+    const char* name;
+    const char* expr;
+    const char* id;
+    bool index_descending;  // the index's own direction (nulls last in it)
+  };
+  static const Key kKeys[] = {
+      {"serial_number", "d.serial_number", "d.id", false},
+      {"device_name", "d.device_name", "d.id", false},
+      {"os_version", "d.os_version", "d.id", false},
+      {"model", "coalesce(d.model_name, d.product_name, d.model)", "d.id", false},
+      {"status", "e.status", "e.id", false},
+      {"last_seen_at", "e.last_seen_at", "e.id", true},
+  };
+  const Key* k = &kKeys[5];
+  for (const auto& c : kKeys)
+    if (key == c.name) k = &c;
+  // Forwards the index gives its direction with nulls last; backwards, the reverse with nulls first.
+  bool forwards = descending == k->index_descending;
+  std::string dir = descending ? " DESC" : " ASC";
+  return std::string(k->expr) + dir + (forwards ? " NULLS LAST, " : " NULLS FIRST, ") + k->id + dir;
+}
+
+}  // namespace
+
 std::string DevicePageJson(pqxx::transaction_base& tx, const DevicePageQuery& q) {
-  // The sort key is one of a fixed list, so it may be part of the statement (one per key and
-  // direction); the search is a parameter, its LIKE wildcards escaped.
-  std::string key = "last_seen_at";
-  for (const char* k : kDeviceSortKeys)
-    if (q.sort == k) key = k;
-  std::string dir = q.descending ? " DESC" : " ASC";
-  std::string order = key + dir + " NULLS LAST, id" + dir;
-  std::string pattern;
+  // The sort key is one of a fixed list, so it may be part of the statement; the search is a
+  // parameter, its LIKE wildcards escaped. The page and the count are separate parts so the page
+  // walks the sort key's index and stops after `limit` rows. Planned with its values each time:
+  // the connections prefer generic plans (plan_cache_mode), and a generic plan could neither use
+  // the trigram index for a pattern it does not know nor see how few rows a page needs, so the
+  // values are in the text (the pattern quoted by libpq, the numbers are numbers).
+  std::string order = DeviceOrder(q.sort, q.descending);
+  std::string pattern = "%";
   for (char c : q.search) {
     if (c == '\\' || c == '%' || c == '_') pattern += '\\';
-    pattern += c;
+    pattern += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   }
-  pattern = "%" + pattern + "%";
+  pattern += '%';
+  const bool all = q.search.empty();
+  std::string where = "true", total = "(SELECT count(*) FROM enrollments WHERE channel = 'device')";
+  if (!all) {
+    where = kSearchText;
+    where += " LIKE ";
+    where += tx.quote(pattern);
+    total = "(SELECT count(*) FROM devices d WHERE ";
+    total += where;
+    total += ")";
+  }
   std::string sql =
-      "WITH f AS ("
+      "WITH page AS ("
       "  SELECT d.id, d.serial_number, d.device_name, coalesce(d.model_name, d.product_name, d.model) AS model, "
       "    d.os_version, e.status, e.last_seen_at, e.bind_on_contact "
-      "  FROM devices d JOIN enrollments e ON e.id = d.id "
-      "  WHERE $1 = '' OR d.serial_number ILIKE $2 OR d.device_name ILIKE $2 OR d.id ILIKE $2 OR d.model ILIKE $2 "
-      "    OR d.model_name ILIKE $2 OR d.product_name ILIKE $2 OR d.os_version ILIKE $2"
-      "), page AS (SELECT * FROM f ORDER BY " + order + " LIMIT $3 OFFSET $4) "
-      "SELECT jsonb_build_object('total', (SELECT count(*) FROM f), 'limit', $3::bigint, 'offset', $4::bigint, "
+      "  FROM devices d JOIN enrollments e ON e.id = d.id AND e.channel = 'device' "
+      "  WHERE " + where + " ORDER BY " + order + " LIMIT " + std::to_string(q.limit) + " OFFSET " +
+      std::to_string(q.offset) +
+      ") "
+      "SELECT jsonb_build_object('total', " + total + ", 'limit', " + std::to_string(q.limit) + ", 'offset', " +
+      std::to_string(q.offset) + ", "
       "  'devices', coalesce((SELECT jsonb_agg(jsonb_build_object('id', p.id, 'serial_number', p.serial_number, "
       "    'device_name', p.device_name, 'model', p.model, 'os_version', p.os_version, 'status', p.status, "
       "    'last_seen_at', p.last_seen_at, 'imported_not_seen', p.bind_on_contact, "
       "    'pending_commands', (SELECT count(*) FROM command_queue c WHERE c.enrollment_id = p.id "
-      "      AND c.status IN ('Pending', 'NotNow'))) ORDER BY " + order + ") FROM page p), '[]'::jsonb))::text";
-  std::string name = "read_device_page_" + key + (q.descending ? "_desc" : "_asc");
-  return Exec(tx, name.c_str(), sql.c_str(), q.search, pattern, q.limit, q.offset)[0][0].as<std::string>();
+      "      AND c.status IN ('Pending', 'NotNow'))) ORDER BY n) "
+      "    FROM (SELECT page.*, row_number() OVER () AS n FROM page) p), '[]'::jsonb))::text";
+  return tx.exec(sql)[0][0].as<std::string>();
 }
 
 std::string DashboardJson(pqxx::transaction_base& tx, const std::string& expiries_json) {
