@@ -1,0 +1,374 @@
+#include "webdriver.h"
+
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <initializer_list>
+#include <string_view>
+#include <thread>
+
+#include "crypto/crypto.h"
+
+namespace mdm::test {
+namespace {
+
+constexpr const char* kDriver = "/usr/bin/chromedriver";
+constexpr const char* kChromium = "/usr/bin/chromium";
+// The member under which WebDriver returns an element reference (fixed by the W3C spec).
+constexpr const char* kElementKey = "element-6066-11e4-a52e-4f735466cecf";
+
+using Clock = std::chrono::steady_clock;
+
+std::string ToJson(const rapidjson::Value& v) {
+  rapidjson::StringBuffer out;
+  rapidjson::Writer<rapidjson::StringBuffer> w(out);
+  v.Accept(w);
+  return out.GetString();
+}
+
+void String(rapidjson::Writer<rapidjson::StringBuffer>& w, std::string_view s) {
+  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+}
+
+// A JSON object of string members, e.g. {"url": "..."}: the body of most commands.
+std::string Object(std::initializer_list<std::pair<const char*, std::string_view>> members) {
+  rapidjson::StringBuffer out;
+  rapidjson::Writer<rapidjson::StringBuffer> w(out);
+  w.StartObject();
+  for (const auto& [k, v] : members) {
+    w.Key(k);
+    String(w, v);
+  }
+  w.EndObject();
+  return out.GetString();
+}
+
+// Sends one command; returns chromedriver's whole reply (the result is its "value"). An error
+// reply (any status >= 400) becomes a WebDriverError carrying the W3C error code.
+rapidjson::Document Send(HttpClient& http, const std::string& method, const std::string& url,
+                         const std::string& body = "") {
+  auto r = http.Request(method, url, body, {{"Content-Type", "application/json"}});
+  if (!r.error.empty()) throw WebDriverError("transport", method + " " + url + ": " + r.error);
+  rapidjson::Document reply;
+  reply.Parse(r.body);
+  if (reply.HasParseError() || !reply.IsObject() || !reply.HasMember("value"))
+    throw WebDriverError("bad reply", method + " " + url + ": HTTP " + std::to_string(r.status) + ": " +
+                                          r.body.substr(0, 500));
+  const auto& v = reply["value"];
+  if (r.status >= 400 || (v.IsObject() && v.HasMember("error") && v["error"].IsString())) {
+    std::string code = v.IsObject() && v.HasMember("error") && v["error"].IsString() ? v["error"].GetString() : "";
+    std::string message = v.IsObject() && v.HasMember("message") && v["message"].IsString() ? v["message"].GetString() : "";
+    throw WebDriverError(code, method + " " + url + ": HTTP " + std::to_string(r.status) + ": " + code + ": " + message);
+  }
+  return reply;
+}
+
+std::string ElementId(const rapidjson::Value& v) {
+  if (!v.IsObject() || !v.HasMember(kElementKey) || !v[kElementKey].IsString())
+    throw WebDriverError("bad reply", "not an element reference: " + ToJson(v));
+  return v[kElementKey].GetString();
+}
+
+// Polls `probe` every 50 ms until it answers true or `timeout_ms` pass. An element the page
+// replaced or removed while we looked at it (stale) only means "not yet".
+bool Poll(int timeout_ms, const std::function<bool()>& probe) {
+  auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (true) {
+    try {
+      if (probe()) return true;
+    } catch (const WebDriverError& e) {
+      if (e.code != "stale element reference" && e.code != "no such element") throw;
+    }
+    if (Clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+// Whether `pid` (our child) has exited, without reaping it: while it is unreaped its pid, and so
+// its process group id, cannot be reused, and signalling the group stays safe.
+bool Exited(pid_t pid) {
+  siginfo_t info{};
+  return waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) != 0 || info.si_pid != 0;
+}
+
+// The processes whose command line contains `text` (our folder: they are ours).
+std::vector<pid_t> PidsMentioning(const std::string& text) {
+  std::vector<pid_t> pids;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+    std::string name = entry.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::string cmdline = ReadFile(entry.path() / "cmdline");  // "" for zombies: they are gone
+    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+    if (cmdline.find(text) != std::string::npos) pids.push_back(static_cast<pid_t>(std::stol(name)));
+  }
+  return pids;
+}
+
+}  // namespace
+
+Browser::Browser() {
+  auto start = Clock::now();
+  if (access(kDriver, X_OK) != 0 || access(kChromium, X_OK) != 0)
+    throw std::runtime_error(std::string(kDriver) + " or " + kChromium +
+                             " is missing: install the Debian packages chromium and chromium-driver "
+                             "(scripts/test installs them)");
+  base_ = "http://127.0.0.1:" + std::to_string(FreeTcpPort());
+  // Our folder appears on every command line (chromedriver's log, Chromium's profile, crashpad's
+  // database): Shutdown() finds stragglers by it, and so does scripts/test's sweep of MDM_TEST_TMP
+  // if this process dies without running its destructor.
+  std::string log = dir_.path() + "/chromedriver.log";
+  // Chromium starts chrome_crashpad_handler in a session of its own, out of reach of chromedriver's
+  // process group; BREAKPAD_DUMP_LOCATION puts its database, and so our folder's name on its command
+  // line, in our folder instead of ~/.config (--disable-crashpad-for-testing would avoid it, but
+  // then no navigation ever finishes). `env` execs chromedriver in its place, same pid.
+  driver_ = Process({"env", "BREAKPAD_DUMP_LOCATION=" + dir_.path() + "/crashpad", kDriver,
+                     "--port=" + base_.substr(base_.rfind(':') + 1), "--log-path=" + log, "--append-log"},
+                    log);
+  try {
+    bool ready = Poll(20000, [&] {
+      if (Exited(driver_.pid())) throw std::runtime_error("chromedriver exited");
+      auto r = http_.Request("GET", base_ + "/status", "");
+      if (!r.error.empty() || r.status != 200) return false;  // not listening yet
+      rapidjson::Document d;
+      d.Parse(r.body);
+      return !d.HasParseError() && d.IsObject() && d.HasMember("value") && d["value"].IsObject() &&
+             d["value"].HasMember("ready") && d["value"]["ready"].IsTrue();
+    });
+    if (!ready) throw std::runtime_error("chromedriver not ready after 20 s");
+
+    rapidjson::StringBuffer out;
+    rapidjson::Writer<rapidjson::StringBuffer> w(out);
+    w.StartObject();
+    w.Key("capabilities");
+    w.StartObject();
+    w.Key("alwaysMatch");
+    w.StartObject();
+    w.Key("browserName");
+    w.String("chrome");
+    w.Key("acceptInsecureCerts");
+    w.Bool(true);
+    // Fail a command before HttpClient's own 30 s timeout would, so the error says what hung.
+    w.Key("timeouts");
+    w.StartObject();
+    w.Key("pageLoad");
+    w.Int(20000);
+    w.Key("script");
+    w.Int(20000);
+    w.Key("implicit");
+    w.Int(0);
+    w.EndObject();
+    w.Key("goog:chromeOptions");
+    w.StartObject();
+    w.Key("binary");
+    w.String(kChromium);
+    w.Key("args");
+    w.StartArray();
+    std::vector<std::string> args = {"--headless=new", "--no-sandbox",  // the sandbox refuses to run as root
+                          "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,900",
+                          "--ignore-certificate-errors",
+                          // A profile in our folder instead of one chromedriver makes in /tmp.
+                          "--user-data-dir=" + dir_.path() + "/profile"};
+    for (const auto& a : args) String(w, a);
+    w.EndArray();
+    w.EndObject();
+    w.EndObject();
+    w.EndObject();
+    w.EndObject();
+    auto reply = Send(http_, "POST", base_ + "/session", out.GetString());
+    const auto& v = reply["value"];
+    if (!v.IsObject() || !v.HasMember("sessionId") || !v["sessionId"].IsString())
+      throw std::runtime_error("no session id in " + ToJson(v));
+    session_ = std::string("/session/") + v["sessionId"].GetString();
+  } catch (const std::exception& e) {
+    Shutdown();
+    throw std::runtime_error(std::string("cannot start headless Chromium: ") + e.what() + "\n--- " + log + ":\n" +
+                             DriverLog());
+  }
+  startup_seconds_ = std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+Browser::~Browser() { Shutdown(); }
+
+void Browser::Shutdown() noexcept {
+  if (!session_.empty()) {
+    try {
+      Send(http_, "DELETE", At(""));  // Chromium quits
+    } catch (const std::exception&) {
+      // Whatever is left is killed below.
+    }
+    session_.clear();
+  }
+  pid_t pid = driver_.pid();
+  if (pid <= 0) return;
+  // Process made chromedriver the leader of a process group, which the Chromium processes it
+  // starts share: signalling the group leaves no zygote or renderer behind, even when the session
+  // could not be deleted. Stop() reaps chromedriver only after that.
+  kill(-pid, SIGTERM);
+  auto deadline = Clock::now() + std::chrono::seconds(5);
+  while (!Exited(pid) && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  kill(-pid, SIGKILL);
+  driver_.Stop();
+  // The crashpad handlers (in sessions of their own) exit once the browser they watch is gone;
+  // whatever still names our folder after a while is killed.
+  deadline = Clock::now() + std::chrono::seconds(3);
+  while (!PidsMentioning(dir_.path()).empty() && Clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  for (pid_t p : PidsMentioning(dir_.path())) kill(p, SIGKILL);
+}
+
+std::string Browser::DriverLog() const {
+  std::string log = ReadFile(dir_.path() + "/chromedriver.log");
+  constexpr size_t kTail = 8000;
+  return log.size() > kTail ? "..." + log.substr(log.size() - kTail) : log;
+}
+
+void Browser::Go(const std::string& url) { Send(http_, "POST", At("/url"), Object({{"url", url}})); }
+
+std::string Browser::Url() {
+  auto d = Send(http_, "GET", At("/url"));
+  return d["value"].IsString() ? d["value"].GetString() : "";
+}
+
+std::string Browser::Find(const std::string& css) {
+  auto d = Send(http_, "POST", At("/element"), Object({{"using", "css selector"}, {"value", css}}));
+  return ElementId(d["value"]);
+}
+
+std::optional<std::string> Browser::TryFind(const std::string& css) {
+  auto all = FindAll(css);  // no error reply to tell from real errors when nothing matches
+  if (all.empty()) return std::nullopt;
+  return all.front();
+}
+
+std::vector<std::string> Browser::FindAll(const std::string& css) {
+  auto d = Send(http_, "POST", At("/elements"), Object({{"using", "css selector"}, {"value", css}}));
+  std::vector<std::string> ids;
+  if (d["value"].IsArray())
+    for (const auto& e : d["value"].GetArray()) ids.push_back(ElementId(e));
+  return ids;
+}
+
+std::string Browser::WaitFor(const std::string& css, int timeout_ms) {
+  std::string found;
+  bool ok = Poll(timeout_ms, [&] {
+    for (const auto& id : FindAll(css))
+      if (Displayed(id)) {
+        found = id;
+        return true;
+      }
+    return false;
+  });
+  if (!ok)
+    throw std::runtime_error("no displayed element matches '" + css + "' after " + std::to_string(timeout_ms) +
+                             " ms on " + Url());
+  return found;
+}
+
+bool Browser::WaitGone(const std::string& css, int timeout_ms) {
+  return Poll(timeout_ms, [&] {
+    for (const auto& id : FindAll(css))
+      if (Displayed(id)) return false;
+    return true;
+  });
+}
+
+bool Browser::WaitForText(const std::string& css, const std::string& text, int timeout_ms) {
+  return Poll(timeout_ms, [&] {
+    auto id = TryFind(css);
+    return id && Text(*id).find(text) != std::string::npos;
+  });
+}
+
+void Browser::Click(const std::string& element) { Send(http_, "POST", At("/element/" + element + "/click"), "{}"); }
+
+void Browser::Type(const std::string& element, const std::string& text) {
+  Send(http_, "POST", At("/element/" + element + "/clear"), "{}");
+  Send(http_, "POST", At("/element/" + element + "/value"), Object({{"text", text}}));
+}
+
+std::string Browser::Text(const std::string& element) {
+  auto d = Send(http_, "GET", At("/element/" + element + "/text"));
+  return d["value"].IsString() ? d["value"].GetString() : "";
+}
+
+std::string Browser::Attribute(const std::string& element, const std::string& name) {
+  auto d = Send(http_, "GET", At("/element/" + element + "/attribute/" + name));
+  return d["value"].IsString() ? d["value"].GetString() : "";  // null: no such attribute
+}
+
+std::string Browser::Property(const std::string& element, const std::string& name) {
+  auto d = Send(http_, "GET", At("/element/" + element + "/property/" + name));
+  return d["value"].IsString() ? d["value"].GetString() : ToJson(d["value"]);
+}
+
+bool Browser::Displayed(const std::string& element) {
+  auto d = Send(http_, "GET", At("/element/" + element + "/displayed"));
+  return d["value"].IsTrue();
+}
+
+std::string Browser::Script(const std::string& js) {
+  rapidjson::StringBuffer out;
+  rapidjson::Writer<rapidjson::StringBuffer> w(out);
+  w.StartObject();
+  w.Key("script");
+  String(w, js);
+  w.Key("args");
+  w.StartArray();
+  w.EndArray();
+  w.EndObject();
+  auto d = Send(http_, "POST", At("/execute/sync"), out.GetString());
+  return ToJson(d["value"]);
+}
+
+void Browser::Screenshot(const std::string& png_path) {
+  auto d = Send(http_, "GET", At("/screenshot"));
+  std::string png;
+  if (!d["value"].IsString() || !mdm::crypto::Base64Decode(d["value"].GetString(), &png))
+    throw WebDriverError("bad reply", "the screenshot is not base64");
+  WriteFile(png_path, png);
+}
+
+std::vector<std::pair<std::string, std::string>> Browser::Cookies() {
+  auto d = Send(http_, "GET", At("/cookie"));
+  std::vector<std::pair<std::string, std::string>> cookies;
+  if (d["value"].IsArray())
+    for (const auto& c : d["value"].GetArray())
+      if (c.IsObject() && c.HasMember("name") && c["name"].IsString() && c.HasMember("value") && c["value"].IsString())
+        cookies.emplace_back(c["name"].GetString(), c["value"].GetString());
+  return cookies;
+}
+
+std::optional<Cookie> Browser::GetCookie(const std::string& name) {
+  auto d = Send(http_, "GET", At("/cookie"));
+  if (!d["value"].IsArray()) return std::nullopt;
+  for (const auto& c : d["value"].GetArray()) {
+    if (!c.IsObject()) continue;
+    auto str = [&](const char* k) { return c.HasMember(k) && c[k].IsString() ? std::string(c[k].GetString()) : ""; };
+    if (str("name") != name) continue;
+    Cookie cookie;
+    cookie.name = name;
+    cookie.value = str("value");
+    cookie.domain = str("domain");
+    cookie.path = str("path");
+    cookie.same_site = str("sameSite");
+    cookie.secure = c.HasMember("secure") && c["secure"].IsTrue();
+    cookie.http_only = c.HasMember("httpOnly") && c["httpOnly"].IsTrue();
+    return cookie;
+  }
+  return std::nullopt;
+}
+
+std::string Browser::CookiesJson() { return ToJson(Send(http_, "GET", At("/cookie"))["value"]); }
+
+void Browser::DeleteCookies() { Send(http_, "DELETE", At("/cookie")); }
+
+}  // namespace mdm::test
