@@ -58,7 +58,9 @@ Stack::Stack(StackOptions opts) : opts_(std::move(opts)) {
 
   int port = FreeTcpPort();
   std::string src = MDM_SOURCE_DIR;
-  fs::copy_file(src + "/nginx/mdm-locations.conf", ng + "/mdm-locations.conf");
+  // The console's files from the source tree, not from where the package installs them.
+  WriteFile(ng + "/mdm-locations.conf",
+            Replace(ReadFile(src + "/nginx/mdm-locations.conf"), "/usr/share/mdm/web/", src + "/web/"));
   fs::copy_file(src + "/nginx/mdm-fastcgi.conf", ng + "/mdm-fastcgi.conf");
   std::string conf = ReadFile(src + "/nginx/local.conf.in");
   conf = Replace(conf, "@PREFIX@", ng);

@@ -1,0 +1,136 @@
+// The web console in a real headless Chromium against the real stack: log in, see a simulated
+// device that enrolled, open it, lock it and see the device get the command and its answer; a
+// viewer has no command buttons; a wrong password, an ended session and a forged request are
+// refused; a device name with markup shows as text. Screenshots of the dashboard, the device
+// list and the device page go to $MDM_SCREENSHOT_DIR (else the test's folder).
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "sim_device.h"
+#include "stack.h"
+#include "webdriver.h"
+
+using mdm::test::Browser;
+using mdm::test::ParseCommand;
+using mdm::test::SharedStack;
+using mdm::test::SimDevice;
+
+namespace {
+
+std::string Q(const std::string& sql) { return SharedStack().Query(sql); }
+
+void AddUser(const std::string& name, const std::string& role, const std::string& password) {
+  auto r = mdm::test::Run({"/bin/sh", "-c", "printf '%s\\n' '" + password + "' | " + std::string(MDM_CONSOLE_BIN) +
+                                                " --config " + SharedStack().config_path() + " user add " + name +
+                                                " --role " + role + " --password-stdin"});
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+}
+
+// https://localhost:PORT/console/
+std::string ConsoleUrl() {
+  std::string base = SharedStack().base_url();
+  return base.substr(0, base.rfind("/api-mdm.php")) + "/console/";
+}
+
+std::string Shot(const std::string& name) {
+  const char* dir = std::getenv("MDM_SCREENSHOT_DIR");
+  std::string d = dir && *dir ? dir : SharedStack().root();
+  std::filesystem::create_directories(d);
+  return d + "/" + name;
+}
+
+void LogIn(Browser& b, const std::string& name, const std::string& password) {
+  b.Go(ConsoleUrl() + "#/login");
+  b.Type(b.WaitFor("#login-name"), name);
+  b.Type(b.Find("#login-password"), password);
+  b.Click(b.Find("#login-submit"));
+}
+
+Browser& TheBrowser() {
+  static Browser browser;
+  return browser;
+}
+
+}  // namespace
+
+TEST_CASE("console in Chromium: wrong password, login, dashboard, a device with markup in its name", "[browser]") {
+  AddUser("helen", "helpdesk", "helpdesk password 1");
+  Browser& b = TheBrowser();
+  LogIn(b, "helen", "not her password");
+  CHECK(b.WaitForText("#message", "wrong user name or password"));
+  CHECK(b.Script("return fetch('/api-mdm.php/v1/session').then(r => r.status)") == "401");
+
+  LogIn(b, "helen", "helpdesk password 1");
+  b.WaitFor("#dashboard");
+  // The session cookie is sent to the API only (its path) and never readable by the page.
+  CHECK(b.Script("return document.cookie").find("mdm_session") == std::string::npos);
+  CHECK(b.Script("return fetch('/api-mdm.php/v1/session').then(r => r.status)") == "200");
+
+  SimDevice d = mdm::test::EnrolledDevice(SharedStack());
+  Q("UPDATE devices SET device_name = '<script>alert(1)</script><b>Pupil</b>' WHERE id = '" + d.udid() + "'");
+  b.Go(ConsoleUrl() + "#/devices");
+  std::string row = b.WaitFor("tr[data-device-id=\"" + d.udid() + "\"]");
+  CHECK_THAT(b.Text(row), Catch::Contains("<script>alert(1)</script><b>Pupil</b>"));
+  // Shown as text: no element was made from it, and no dialog opened.
+  CHECK(b.Script("return document.querySelectorAll('#device-table b, #device-table script').length") == "0");
+  b.Screenshot(Shot("console-devices.png"));
+  b.Go(ConsoleUrl() + "#/dashboard");
+  b.WaitFor("#dashboard");
+  CHECK(b.WaitForText("#dashboard", "enrolled"));
+  b.Screenshot(Shot("console-dashboard.png"));
+}
+
+TEST_CASE("console in Chromium: lock a device and see it answered; a forged request is refused", "[browser]") {
+  Browser& b = TheBrowser();
+  SimDevice d = mdm::test::EnrolledDevice(SharedStack());
+  Q("UPDATE devices SET device_name = 'Lab iPad 7' WHERE id = '" + d.udid() + "'");
+  b.Go(ConsoleUrl() + "#/devices/" + d.udid());
+  CHECK(b.WaitForText("#device-name", "Lab iPad 7"));
+  b.Click(b.WaitFor("[data-test=action-lock]"));
+  b.Type(b.WaitFor("[data-test=lock-message]"), "Please return to the office");
+  b.Click(b.Find("[data-test=lock-submit]"));
+  CHECK(b.WaitForText("#message", "Queued DeviceLock"));
+  // The device gets it at its next check-in and answers.
+  auto cmd = ParseCommand(d.Idle());
+  REQUIRE(cmd);
+  CHECK(cmd->request_type == "DeviceLock");
+  CHECK(mdm::plist::GetString(cmd->command.get(), "Message") == std::optional<std::string>("Please return to the office"));
+  REQUIRE(d.Answer(*cmd).status == 200);
+  b.Go(ConsoleUrl() + "#/devices/" + d.udid() + "?reload");
+  b.Go(ConsoleUrl() + "#/devices/" + d.udid());
+  CHECK(b.WaitForText("[data-section=history]", "Acknowledged"));
+  b.Screenshot(Shot("console-device.png"));
+  CHECK(Q("SELECT actor FROM audit_log WHERE action = 'command DeviceLock' AND device_id = '" + d.udid() + "'") == "helen");
+
+  // A request from the page without the CSRF token (as another site's form would send) is refused.
+  std::string status = b.Script(
+      "return fetch('/api-mdm.php/v1/commands', {method: 'POST', headers: {'Content-Type': 'application/json'}, "
+      "body: JSON.stringify({enrollment_ids: ['" + d.udid() + "'], request_type: 'RestartDevice'})}).then(r => r.status)");
+  CHECK(status == "403");
+  CHECK(Q("SELECT count(*) FROM commands WHERE request_type = 'RestartDevice'") == "0");
+}
+
+TEST_CASE("console in Chromium: a viewer has no command buttons; an ended session asks to log in again", "[browser]") {
+  AddUser("vic", "viewer", "viewer password 1");
+  Browser& b = TheBrowser();
+  b.Click(b.WaitFor("[data-test=logout]"));
+  b.WaitFor("#login-name");
+  CHECK(b.Script("return fetch('/api-mdm.php/v1/session').then(r => r.status)") == "401");
+  LogIn(b, "vic", "viewer password 1");
+  b.WaitFor("#dashboard");
+  SimDevice d = mdm::test::EnrolledDevice(SharedStack());
+  b.Go(ConsoleUrl() + "#/devices/" + d.udid());
+  b.WaitFor("#device-name");
+  b.WaitFor("[data-section=inventory]");
+  CHECK_FALSE(b.TryFind("[data-test=action-lock]"));
+  CHECK_FALSE(b.TryFind("[data-test=action-erase]"));
+
+  // The session ends on the server (as after 30 minutes unused): the next request shows the login.
+  Q("UPDATE console_sessions SET last_used_at = now() - interval '31 minutes'");
+  b.Go(ConsoleUrl() + "#/devices");
+  b.WaitFor("#login-name");
+  CHECK(b.WaitForText("#message", "log in again"));
+}
