@@ -38,13 +38,7 @@ int main(int argc, char** argv) {
   stack.Query("VACUUM ANALYZE devices");  // as autovacuum leaves them in a steady state
   stack.Query("VACUUM ANALYZE enrollments");
   std::printf("%d devices inserted in %.1f s\n", devices, Ms(std::chrono::steady_clock::now() - t0) / 1000);
-  auto add = mdm::test::Run({"/bin/sh", "-c", "printf 'bench password 1\\n' | " + std::string(MDM_CONSOLE_BIN) +
-                                                  " --config " + stack.config_path() +
-                                                  " user add bench --role viewer --password-stdin"});
-  if (add.exit_code != 0) {
-    std::fprintf(stderr, "%s\n", add.output.c_str());
-    return 1;
-  }
+  stack.AddConsoleUser("bench", "viewer", "bench password 1");
   auto login = stack.Send("POST", "/v1/session", R"({"name":"bench","password":"bench password 1"})",
                           {{"Content-Type", "application/json"}});
   std::string cookie = login.headers["set-cookie"].substr(0, login.headers["set-cookie"].find(';'));

@@ -18,14 +18,8 @@ namespace {
 
 namespace crypto = mdm::crypto;
 
-std::string Lit(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "'";
-}
+std::string Lit(const std::string& s) { return mdm::test::MariaServer::Literal(s); }
+
 
 struct Timed {
   double seconds;

@@ -372,4 +372,13 @@ std::string MariaServer::LogTail() const {
   return s;
 }
 
+std::string MariaServer::Literal(const std::string& text) {
+  std::string out = "'";
+  for (char c : text) {
+    if (c == '\'' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "'";
+}
+
 }  // namespace mdm::test

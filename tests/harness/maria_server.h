@@ -50,6 +50,8 @@ class MariaServer {
   // the SQL piped on its stdin; stops at the first error and throws std::runtime_error with the
   // client's stderr.
   void Exec(const std::string& sql);
+  // `text` as a MySQL string literal, quotes included ('It\'s').
+  static std::string Literal(const std::string& text);
   // Exec of a file's contents.
   void ExecFile(const std::string& path);
   // Runs SQL like Exec and returns what the client printed in batch mode without column names

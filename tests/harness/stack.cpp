@@ -175,6 +175,16 @@ CommandResult Stack::Console(const std::vector<std::string>& args) {
   return Run(argv);
 }
 
+void Stack::AddConsoleUser(const std::string& name, const std::string& role, const std::string& password) {
+  // Through a pipe, as a script would: the password never appears in a command line.
+  std::string pw = config_path_ + ".pw";
+  WriteFile(pw, password + "\n", 0600);
+  auto r = Run({"/bin/sh", "-c", std::string(MDM_CONSOLE_BIN) + " --config '" + config_path_ + "' user add '" + name +
+                                     "' --role '" + role + "' --password-stdin < '" + pw + "'"});
+  std::remove(pw.c_str());
+  if (r.exit_code != 0) throw std::runtime_error("user add " + name + " failed: " + r.output);
+}
+
 std::string Stack::Shutdown() {
   nginx_.Stop();
   StopWorkers();

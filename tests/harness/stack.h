@@ -41,6 +41,9 @@ class Stack {
   // Runs mdm-console with this stack's configuration.
   CommandResult Console(const std::vector<std::string>& args);
 
+  // mdm-console user add NAME --role ROLE, the password given on stdin; throws when refused.
+  void AddConsoleUser(const std::string& name, const std::string& role, const std::string& password);
+
   // A new connection to the stack's database.
   std::unique_ptr<pqxx::connection> Connect() const;
   enroll::DeviceCa DeviceCa() const;

@@ -16,11 +16,7 @@ namespace {
 std::string Q(const std::string& sql) { return SharedStack().Query(sql); }
 
 void AddUser(const std::string& name, const std::string& role, const std::string& password) {
-  auto r = mdm::test::Run({"/bin/sh", "-c", "printf '%s\\n' '" + password + "' | " + std::string(MDM_CONSOLE_BIN) +
-                                                " --config " + SharedStack().config_path() + " user add " + name +
-                                                " --role " + role + " --password-stdin"});
-  INFO(r.output);
-  REQUIRE(r.exit_code == 0);
+  SharedStack().AddConsoleUser(name, role, password);
 }
 
 struct Login {

@@ -26,15 +26,8 @@ namespace {
 
 std::string Q(const std::string& sql) { return SharedStack().Query(sql); }
 
-// A MySQL string literal.
-std::string Lit(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "'";
-}
+std::string Lit(const std::string& s) { return mdm::test::MariaServer::Literal(s); }
+
 
 std::string ProfileXml(const std::string& identifier, const std::string& name) {
   return "<?xml version=\"1.0\" encoding=\"UTF-8\"?><plist version=\"1.0\"><dict>"
