@@ -249,7 +249,11 @@ std::string ProfileObject() {
   return "'identifier', i.identifier, 'display_name', i.display_name, 'payload_uuid', i.payload_uuid, "
          "'version', i.version, 'signer', i.signer, 'placeholders', to_jsonb(i.placeholders), "
          "'content_hash', i.content_hash, 'updated_at', i.updated_at, 'groups', " +
-         GroupsOf(Info(Kind::kProfile));
+         GroupsOf(Info(Kind::kProfile)) +
+         ", 'deployments', (SELECT jsonb_build_object('installed', count(*) FILTER (WHERE status = 'installed'), "
+         "  'pending', count(*) FILTER (WHERE status = 'pending'), 'failed', count(*) FILTER (WHERE status = 'failed'), "
+         "  'held', count(*) FILTER (WHERE status = 'held'), 'removing', count(*) FILTER (WHERE status = 'removing')) "
+         "  FROM device_deployments x WHERE x.kind = 'profile' AND x.item_id = i.id)";
 }
 
 }  // namespace
@@ -650,7 +654,12 @@ std::string ProfileListJson(pqxx::transaction_base& tx) {
 
 std::optional<std::string> ProfileJson(pqxx::transaction_base& tx, const std::string& identifier) {
   static const std::string sql = "SELECT jsonb_build_object(" + ProfileObject() +
-                                 ", 'xml', i.xml, 'created_at', i.created_at)::text "
+                                 ", 'xml', i.xml, 'created_at', i.created_at, "
+                                 "'devices', (SELECT coalesce(jsonb_agg(jsonb_build_object('device_id', x.device_id, "
+                                 "  'device_name', d.device_name, 'status', x.status, 'detail', x.detail, "
+                                 "  'updated_at', x.updated_at) ORDER BY x.device_id), '[]'::jsonb) "
+                                 "  FROM device_deployments x JOIN devices d ON d.id = x.device_id "
+                                 "  WHERE x.kind = 'profile' AND x.item_id = i.id))::text "
                                  "FROM profiles i WHERE i.identifier = $1";
   auto r = Exec(tx, "deploy_profile_show", sql.c_str(), identifier);
   if (r.empty()) return std::nullopt;

@@ -89,7 +89,8 @@ Result<size_t> Unassign(pqxx::connection& conn, Kind kind, const std::string& id
                         const std::vector<std::string>& groups);
 
 // [{identifier, display_name, payload_uuid, version, signer, placeholders, content_hash,
-//   updated_at, groups}]; one profile adds xml and created_at.
+//   updated_at, groups, deployments: {installed, pending, failed, held, removing}}]; one profile
+//   adds xml, created_at and devices: [{device_id, device_name, status, detail, updated_at}].
 std::string ProfileListJson(pqxx::transaction_base& tx);
 std::optional<std::string> ProfileJson(pqxx::transaction_base& tx, const std::string& identifier);
 // [{identifier, itunes_store_id, name, management_flags, groups, vpp_location, licences_total,

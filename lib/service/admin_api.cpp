@@ -16,6 +16,7 @@
 #include "json/json.h"
 #include "store/sql_util.h"
 #include "deploy/catalog.h"
+#include "deploy/profile_file.h"
 #include "vpp/tokens.h"
 #include "push/pusher.h"
 #include "service/admin_request.h"
@@ -199,6 +200,92 @@ http::Response AdminApi::Dashboard(pqxx::connection& conn) {
   return JsonResponse(200, store::DashboardJson(tx, std::string(buf.GetString(), buf.GetSize())));
 }
 
+namespace {
+
+http::Response StatusError(const Status& s) {
+  int code = s.code() == Status::Code::kNotFound ? 404 : s.code() == Status::Code::kConflict ? 409 : 400;
+  return JsonError(code, s.message());
+}
+
+std::string JsonStrings(const std::vector<std::string>& items) {
+  std::string out = "[";
+  for (size_t i = 0; i < items.size(); ++i) out += (i ? ", " : "") + json::Quote(items[i]);
+  return out + "]";
+}
+
+// The strings of a JSON array member, or nullopt when it is not one.
+std::optional<std::vector<std::string>> Strings(const rapidjson::Value& obj, const char* key) {
+  if (!obj.IsObject() || !obj.HasMember(key) || !obj[key].IsArray()) return std::nullopt;
+  std::vector<std::string> out;
+  for (const auto& v : obj[key].GetArray()) {
+    if (!v.IsString()) return std::nullopt;
+    out.emplace_back(v.GetString(), v.GetStringLength());
+  }
+  return out;
+}
+
+}  // namespace
+
+http::Response AdminApi::ChangeCatalog(const http::Request& req, const AdminRoute& route, pqxx::connection& conn,
+                                       const AdminCaller& caller) {
+  using Kind = AdminRoute::Kind;
+  if (caller.role < accounts::Role::kAdmin)
+    return JsonError(403, std::string("the role ") + accounts::RoleName(caller.role) + " cannot change the catalog");
+  if (route.kind == Kind::kAddProfile) {
+    auto file = deploy::ReadProfile(req.body);
+    if (!file.ok()) return JsonError(400, file.status().message());
+    pqxx::work tx(conn);
+    auto saved = deploy::AddProfile(tx, *file);
+    if (!saved.ok()) return StatusError(saved.status());
+    const char* change = saved->change == deploy::Change::kAdded ? "added"
+                         : saved->change == deploy::Change::kEdited ? "edited" : "unchanged";
+    if (saved->change != deploy::Change::kUnchanged)
+      accounts::Audit(tx, caller.actor, std::string("profile ") + change, {},
+                      "{\"identifier\": " + json::Quote(file->identifier) + "}");
+    tx.commit();
+    return JsonResponse(200, "{\"identifier\": " + json::Quote(file->identifier) + ", \"change\": \"" + change +
+                                 "\", \"version\": " + std::to_string(saved->version) + "}");
+  }
+  rapidjson::Document doc;
+  if (Status s = json::Parse(req.body, &doc); !s.ok() || !doc.IsObject())
+    return JsonError(400, "the body must be a JSON object");
+  pqxx::work tx(conn);
+  std::string answer;
+  if (route.kind == Kind::kCreateGroup) {
+    if (!doc.HasMember("name") || !doc["name"].IsString()) return JsonError(400, "name the group: {\"name\": ...}");
+    std::string name(doc["name"].GetString(), doc["name"].GetStringLength());
+    std::string parent = doc.HasMember("parent") && doc["parent"].IsString()
+                             ? std::string(doc["parent"].GetString(), doc["parent"].GetStringLength()) : "";
+    if (Status s = deploy::CreateGroup(tx, name, parent); !s.ok()) return StatusError(s);
+    accounts::Audit(tx, caller.actor, "create group", {}, "{\"group\": " + json::Quote(name) + "}");
+    answer = "{\"created\": " + json::Quote(name) + "}";
+  } else if (route.kind == Kind::kAddGroupDevices) {
+    auto given = Strings(doc, "device_ids");
+    if (!given || given->empty()) return JsonError(400, "device_ids must be an array of device IDs or serial numbers");
+    // A serial number stands for the device that has it.
+    auto ids = tx.exec_params("SELECT coalesce((SELECT id FROM devices WHERE id = g), "
+                              "  (SELECT id FROM devices WHERE serial_number = g LIMIT 1), g) "
+                              "FROM unnest($1::text[]) WITH ORDINALITY AS x(g, n) ORDER BY n",
+                              store::TextArray(*given));
+    std::vector<std::string> devices;
+    for (const auto& r : ids) devices.push_back(r[0].as<std::string>());
+    auto added = deploy::AddGroupDevices(tx, route.id, devices);
+    if (!added.ok()) return StatusError(added.status());
+    accounts::Audit(tx, caller.actor, "add to group", devices, "{\"group\": " + json::Quote(route.id) + "}");
+    answer = "{\"added\": " + std::to_string(*added) + "}";
+  } else {
+    auto groups = Strings(doc, "groups");
+    if (!groups || groups->empty()) return JsonError(400, "groups must be an array of group names");
+    auto n = deploy::Assign(tx, deploy::Kind::kProfile, route.id, *groups);
+    if (!n.ok()) return StatusError(n.status());
+    accounts::Audit(tx, caller.actor, "assign profile", {},
+                    "{\"identifier\": " + json::Quote(route.id) + ", \"groups\": " + JsonStrings(*groups) + "}");
+    answer = "{\"assigned\": " + std::to_string(*n) + "}";
+  }
+  tx.commit();
+  return JsonResponse(200, answer);
+}
+
 http::Response AdminApi::Handle(const http::Request& req, const std::string& path, pqxx::connection& conn) {
   auto read = ReadAdminRoute(req.method, path, req.query);
   if (const auto* refused = std::get_if<AdminRefusal>(&read)) {
@@ -238,6 +325,9 @@ http::Response AdminApi::Handle(const http::Request& req, const std::string& pat
     r.reason = "removed device " + route.id;
     return r;
   }
+  if (route.kind == Kind::kCreateGroup || route.kind == Kind::kAddGroupDevices || route.kind == Kind::kAddProfile ||
+      route.kind == Kind::kAssignProfile)
+    return ChangeCatalog(req, route, conn, *caller);
   if (route.kind == Kind::kAudit && caller->role < accounts::Role::kAdmin)
     return JsonError(403, "only an admin reads the audit log");
   if (route.kind == Kind::kDashboard) return Dashboard(conn);
@@ -247,7 +337,21 @@ http::Response AdminApi::Handle(const http::Request& req, const std::string& pat
     case Kind::kSession:
     case Kind::kDashboard:
     case Kind::kRemoveDevice:
+    case Kind::kCreateGroup:
+    case Kind::kAddGroupDevices:
+    case Kind::kAddProfile:
+    case Kind::kAssignProfile:
       break;  // above
+    case Kind::kGroup: {
+      auto doc = deploy::GroupJson(tx, route.id);
+      if (!doc) return JsonError(404, "no group " + route.id);
+      return JsonResponse(200, *doc);
+    }
+    case Kind::kProfile: {
+      auto doc = deploy::ProfileJson(tx, route.id);
+      if (!doc) return JsonError(404, "no profile " + route.id);
+      return JsonResponse(200, *doc);
+    }
     case Kind::kCommand: {
       auto doc = store::CommandJson(tx, route.id);
       if (!doc) return JsonError(404, "no command " + route.id);

@@ -18,6 +18,8 @@ namespace mdm::service {
 // "X-API-Key: KEY". An empty `key` matches nothing.
 bool BearerOrApiKeyMatches(const http::Request& req, const std::string& key);
 
+struct AdminRoute;  // admin_request.h
+
 // Who calls: a script with the key (acts as admin), or a person of the web console with a
 // session cookie (their role; a change needs the session's CSRF token in X-CSRF-Token).
 struct AdminCaller {
@@ -41,6 +43,9 @@ class AdminApi {
   http::Response Session(const http::Request& req, pqxx::connection& conn);
   http::Response PostCommand(const http::Request& req, pqxx::connection& conn, const AdminCaller& caller);
   http::Response Dashboard(pqxx::connection& conn);
+  // Changes to the catalog (admin): groups, members, profiles and their groups.
+  http::Response ChangeCatalog(const http::Request& req, const AdminRoute& route, pqxx::connection& conn,
+                               const AdminCaller& caller);
 
   std::string key_;
 };

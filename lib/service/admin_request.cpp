@@ -134,6 +134,22 @@ std::variant<AdminRoute, AdminRefusal> ReadAdminRoute(std::string_view method, s
       return Refuse(405, "GET, POST (log in) or DELETE (log out) the session");
     return is(Kind::kSession);
   }
+  // The catalog: a group name or a PayloadIdentifier in the path, %-escaped.
+  auto named = [&](std::string_view raw, Kind kind) -> std::variant<AdminRoute, AdminRefusal> {
+    if (raw.empty() || !http::UrlDecode(raw, &route.id, false) || !IsPrintableUtf8(route.id))
+      return Refuse(400, "malformed name in the path: escape it as UTF-8 (%XX)");
+    return is(kind);
+  };
+  if (path == "/groups" && method == "POST") return is(Kind::kCreateGroup);
+  if (path == "/profiles" && method == "POST") return is(Kind::kAddProfile);
+  if (path.starts_with("/groups/") && path.ends_with("/devices") && method == "POST" && path.size() > 16)
+    return named(path.substr(8, path.size() - 16), Kind::kAddGroupDevices);
+  if (path.starts_with("/profiles/") && path.ends_with("/groups") && method == "POST" && path.size() > 17)
+    return named(path.substr(10, path.size() - 17), Kind::kAssignProfile);
+  if (path.starts_with("/groups/") && method == "GET" && path.find('/', 8) == std::string_view::npos)
+    return named(path.substr(8), Kind::kGroup);
+  if (path.starts_with("/profiles/") && method == "GET" && path.find('/', 10) == std::string_view::npos)
+    return named(path.substr(10), Kind::kProfile);
   if (method == "DELETE" && path.starts_with("/devices/") && path.size() > 9 && path.find('/', 9) == std::string_view::npos) {
     if (!http::UrlDecode(path.substr(9), &route.id, false) || !IsPrintableUtf8(route.id))
       return Refuse(400, "malformed device ID: escape it as UTF-8 (%XX)");

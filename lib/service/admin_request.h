@@ -39,9 +39,16 @@ struct AdminRoute {
     kAudit,           // GET /audit?limit=&offset=&device=
     kSession,         // GET, POST, DELETE /session (the console's login)
     kRemoveDevice,    // DELETE /devices/<id>: out of management at its next contact
+    kGroup,           // GET /groups/<name>
+    kCreateGroup,     // POST /groups {"name", "parent"}
+    kAddGroupDevices, // POST /groups/<name>/devices {"device_ids": [...]}
+    kProfile,         // GET /profiles/<identifier>
+    kAddProfile,      // POST /profiles (the .mobileconfig as the body)
+    kAssignProfile,   // POST /profiles/<identifier>/groups {"groups": [...]}
   };
   Kind kind = Kind::kDevices;
-  std::string id;                       // kCommand: the UUID as written; kDevice: the ID, decoded
+  std::string id;                       // kCommand: the UUID as written; kDevice: the ID, decoded;
+                                        // kGroup..kAssignProfile: the group name or PayloadIdentifier
   store::CommandHistoryQuery history;   // kCommandHistory
   store::DevicePageQuery page;          // kDevicePage
   long long limit = 50, offset = 0;     // kAudit

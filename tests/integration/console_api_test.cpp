@@ -8,6 +8,7 @@
 #include "stack.h"
 
 using mdm::test::HttpResponse;
+using mdm::test::ParseCommand;
 using mdm::test::SharedStack;
 using mdm::test::Stack;
 
@@ -174,4 +175,56 @@ TEST_CASE("console device list: pages, sorts and searches on the server", "[cons
   for (const char* key : {"devices_total", "devices_by_status", "devices_by_os", "not_seen_7d", "commands_pending",
                           "cron_runs", "expiries"})
     CHECK_THAT(dash.body, Catch::Contains(std::string("\"") + key + "\""));
+}
+
+TEST_CASE("console catalog: an admin makes a group, adds a device, uploads a profile, assigns it; mdmcron installs it", "[console]") {
+  AddUser("cat", "admin", "catalog password");
+  AddUser("desk", "helpdesk", "helpdesk password");
+  Login admin = LogIn("cat", "catalog password"), desk = LogIn("desk", "helpdesk password");
+  auto device = mdm::test::EnrolledDevice(SharedStack());
+
+  CHECK(As(desk, "POST", "/v1/groups", R"({"name":"Class 5"})").status == 403);
+  CHECK(As(admin, "POST", "/v1/groups", R"({"name":"Class 5"})").status == 200);
+  CHECK(As(admin, "POST", "/v1/groups", R"({"name":"Class 5"})").status == 409);
+  // A serial number stands for its device.
+  auto added = As(admin, "POST", "/v1/groups/Class%205/devices", R"({"device_ids":[")" + device.serial() + R"("]})");
+  INFO(added.body);
+  CHECK(added.status == 200);
+  CHECK_THAT(added.body, Catch::Contains("\"added\": 1"));
+  CHECK(As(admin, "POST", "/v1/groups/No%20such/devices", R"({"device_ids":["x"]})").status == 404);
+
+  std::string xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><plist version=\"1.0\"><dict>"
+                    "<key>PayloadType</key><string>Configuration</string>"
+                    "<key>PayloadIdentifier</key><string>org.example.console.wifi</string>"
+                    "<key>PayloadUUID</key><string>6D1B0C4E-4C3A-4F0B-9C57-0F7E8A1D2B3C</string>"
+                    "<key>PayloadVersion</key><integer>1</integer>"
+                    "<key>PayloadDisplayName</key><string>Console Wi-Fi</string>"
+                    "<key>PayloadContent</key><array/></dict></plist>";
+  mdm::test::Headers h = {{"Cookie", admin.cookie}, {"X-CSRF-Token", admin.csrf},
+                          {"Content-Type", "application/x-apple-aspen-config"}};
+  auto up = SharedStack().Send("POST", "/v1/profiles", xml, h);
+  INFO(up.body);
+  CHECK(up.status == 200);
+  CHECK_THAT(up.body, Catch::Contains("\"change\": \"added\""));
+  CHECK_THAT(SharedStack().Send("POST", "/v1/profiles", xml, h).body, Catch::Contains("\"change\": \"unchanged\""));
+  auto bad = SharedStack().Send("POST", "/v1/profiles", "not a profile", h);
+  CHECK(bad.status == 400);
+  CHECK(As(admin, "POST", "/v1/profiles/org.example.console.wifi/groups", R"({"groups":["Class 5"]})").status == 200);
+  CHECK(Q("SELECT count(*) FROM audit_log WHERE actor = 'cat'") == "5");  // login, group, member, profile, assign
+
+  auto cron = SharedStack().Console({"mdmcron", "--no-push"});
+  INFO(cron.output);
+  REQUIRE(cron.exit_code == 0);
+  bool installed = false;
+  for (int i = 0; i < 5 && !installed; ++i) {
+    auto cmd = ParseCommand(device.Idle());
+    if (!cmd) break;
+    installed |= cmd->request_type == "InstallProfile";
+    REQUIRE(device.Answer(*cmd).status == 200);
+  }
+  CHECK(installed);
+  auto profile = As(admin, "GET", "/v1/profiles/org.example.console.wifi");
+  CHECK_THAT(profile.body, Catch::Contains("\"installed\": 1"));
+  CHECK_THAT(profile.body, Catch::Contains("\"status\": \"installed\""));
+  CHECK_THAT(As(admin, "GET", "/v1/groups/Class%205").body, Catch::Contains(device.udid()));
 }
