@@ -44,7 +44,14 @@ TEST_CASE("admin request: routes and their IDs", "[admin]") {
   CHECK(device.kind == AdminRoute::Kind::kDevice);
   CHECK(device.id == "user/0000\xC3\xA9");
   CHECK(Refused("GET", "/commands").status == 405);
-  CHECK(Refused("DELETE", "/devices/x").status == 404);
+  CHECK(Refused("PUT", "/devices/x").status == 404);
+  CHECK(Refused("DELETE", "/devices/x/commands").status == 404);
+  AdminRoute removal = Route("DELETE", "/devices/x");
+  CHECK(removal.kind == AdminRoute::Kind::kRemoveDevice);
+  CHECK(removal.id == "x");
+  CHECK(Route("POST", "/profiles/org.example.wifi/groups").id == "org.example.wifi");
+  CHECK(Route("GET", "/groups/Class%205").id == "Class 5");
+  CHECK(Refused("POST", "/groups/%ZZ/devices").status == 400);
   CHECK(Refused("GET", "/nothing").message == "unknown admin route /v1/nothing");
   CHECK(Refused("GET", "/devices/%ZZ").status == 400);
   CHECK(Refused("GET", "/devices/a%00b").status == 400);
