@@ -154,6 +154,7 @@
     recent_results: 'Recent answers', is_supervised: 'Supervised', is_managed: 'Managed',
     is_identity: 'Identity', has_push_token: 'Push token', imported_not_seen: 'Imported, not seen yet',
     pending_commands: 'Pending commands', error_chain: 'Error', sent_count: 'Sent',
+    payload_uuid: 'PayloadUUID',
   };
 
   // snake_case keys of ours become words; Apple's CamelCase keys stay as Apple spells them.
@@ -198,7 +199,7 @@
 
   const STATUS_CLASSES = {
     enrolled: 'ok', Acknowledged: 'ok', installed: 'ok', ok: 'ok',
-    Pending: 'pending', NotNow: 'pending', pending: 'pending', imported: 'pending',
+    Pending: 'pending', NotNow: 'pending', pending: 'pending', imported: 'pending', held: 'pending',
     Error: 'bad', CommandFormatError: 'bad', failed: 'bad', error: 'bad',
   };
 
@@ -310,13 +311,14 @@
 
   // JSON in and out; {error} answers become an ApiError with the server's sentence. A 401
   // (except a wrong password at login) ends the session in the page and shows the login page.
+  // options.contentType: the body is sent as it is (an ArrayBuffer, say) with that type.
   async function api(method, path, body, options) {
     const opts = options || {};
     const headers = {Accept: 'application/json'};
     const init = {method, headers, credentials: 'same-origin', cache: 'no-store'};
     if (body !== undefined) {
-      headers['Content-Type'] = 'application/json';
-      init.body = JSON.stringify(body);
+      headers['Content-Type'] = opts.contentType || 'application/json';
+      init.body = opts.contentType ? body : JSON.stringify(body);
     }
     if (method !== 'GET' && method !== 'HEAD' && !opts.login && state.session) {
       headers['X-CSRF-Token'] = state.session.csrf_token;
@@ -362,6 +364,10 @@
     return role() === 'admin' || role() === 'helpdesk';
   }
 
+  function isAdmin() {
+    return role() === 'admin';
+  }
+
   function sessionEnded() {
     setSession(null);
     if (location.hash.startsWith('#/login') && $('#login-form')) {
@@ -392,10 +398,12 @@
     const path = (hash || '').replace(/^#/, '').split('?')[0].replace(/(.)\/+$/, '$1');
     const parts = path.split('/').filter((p, i) => i > 0 || p !== '');
     if (parts.length === 0 || (parts.length === 1 && parts[0] === '')) return {name: 'dashboard'};
-    if (parts.length === 1 && ['login', 'dashboard', 'devices', 'audit'].includes(parts[0])) return {name: parts[0]};
-    if (parts.length === 2 && parts[0] === 'devices' && parts[1] !== '') {
+    if (parts.length === 1 && ['login', 'dashboard', 'devices', 'groups', 'profiles', 'audit'].includes(parts[0])) {
+      return {name: parts[0]};
+    }
+    if (parts.length === 2 && ITEM_ROUTES.has(parts[0]) && parts[1] !== '') {
       try {
-        return {name: 'device', id: decodeURIComponent(parts[1])};
+        return {name: ITEM_ROUTES.get(parts[0]), id: decodeURIComponent(parts[1])};
       } catch (e) {
         return {name: 'notfound'};
       }
@@ -403,8 +411,20 @@
     return {name: 'notfound'};
   }
 
+  // A list's route -> the route of one of its items (#/devices/<id>), and back for the nav.
+  const ITEM_ROUTES = new Map([['devices', 'device'], ['groups', 'group'], ['profiles', 'profile']]);
+  const LIST_ROUTES = new Map([...ITEM_ROUTES].map(([list, item]) => [item, list]));
+
   function deviceHref(id) {
     return '#/devices/' + encodeURIComponent(id);
+  }
+
+  function groupHref(name) {
+    return '#/groups/' + encodeURIComponent(name);
+  }
+
+  function profileHref(identifier) {
+    return '#/profiles/' + encodeURIComponent(identifier);
   }
 
   async function route() {
@@ -426,13 +446,17 @@
       history.replaceState(null, '', '#/dashboard');
       return route();
     }
-    markNav(r.name === 'device' ? 'devices' : r.name);
+    markNav(LIST_ROUTES.get(r.name) || r.name);
     const view = $('#view');
     switch (r.name) {
       case 'login': return renderLogin();
       case 'dashboard': return renderDashboard(view, seq);
       case 'devices': return renderDevices(view, seq);
       case 'device': return renderDevice(view, seq, r.id);
+      case 'groups': return renderGroups(view, seq);
+      case 'group': return renderGroup(view, seq, r.id);
+      case 'profiles': return renderProfiles(view, seq);
+      case 'profile': return renderProfile(view, seq, r.id);
       case 'audit': return renderAudit(view, seq);
       default:
         view.replaceChildren(pageHead('Page not found'),
@@ -1039,6 +1063,491 @@
       h('h2', {class: 'visually-hidden'}, 'Actions'),
       h('div', {class: 'action-buttons'}, buttons),
       formArea);
+  }
+
+  // ---- the catalog: shared pieces ---------------------------------------------------------
+
+  // A table of our own columns: [title, class] headers, rows made by the caller.
+  function listTable(attrs, headers, rows, emptyText) {
+    return h('table', Object.assign({class: 'list'}, attrs),
+      h('thead', null, h('tr', null, headers.map(([title, cls]) => h('th', {scope: 'col', class: cls}, title)))),
+      h('tbody', null, rows.length === 0 ? emptyRow(headers.length, emptyText) : rows));
+  }
+
+  function emptyRow(columns, text) {
+    return h('tr', {class: 'empty'}, h('td', {colspan: String(columns)}, text));
+  }
+
+  function countSection(name, title, n, ...body) {
+    const s = section(name, title, body);
+    s.querySelector('h2').append(h('span', {class: 'count muted'}, ` (${n})`));
+    return s;
+  }
+
+  function plainList(items, itemNode, emptyText) {
+    return items.length === 0 ? h('p', {class: 'muted'}, emptyText || 'None.')
+      : h('ul', {class: 'plain items'}, items.map((item) => itemNode(item)));
+  }
+
+  // A form of a catalog page: a label and a control per field, in a row with the submit button.
+  function formField(id, text, control) {
+    return h('div', {class: 'field'}, h('label', {for: id}, text), control);
+  }
+
+  // A change made from a form: the button waits; the page reloads, then the message says what
+  // changed (the page shows it by then), as the device actions do. false when refused.
+  async function submitChange(seq, button, request, reload, message) {
+    button.disabled = true;
+    try {
+      const answer = await request();
+      if (!current(seq)) return false;
+      await reload();
+      if (current(seq)) showMessage(message(answer || {}), 'success');
+      return true;
+    } catch (e) {
+      if (current(seq)) showError(e);
+      return false;
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  // Catalog lists are arrays of names or of objects with an identifier: both read the same.
+  function catalogItem(v) {
+    if (isObject(v)) return v;
+    return {identifier: v === null || v === undefined ? '' : String(v)};
+  }
+
+  const arrayOf = (v) => (Array.isArray(v) ? v : []);
+  const countOf = (v) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+
+  // ---- groups -----------------------------------------------------------------------------
+
+  const GROUP_COUNTS = [['devices', 'Devices'], ['serials', 'Serial numbers'], ['profiles', 'Profiles'],
+    ['apps', 'Apps'], ['declarations', 'Declarations']];
+  const MAX_INDENT = 8;
+
+  // {"model": "iPad%", "os_min": "17.0"} in words, as mdmcron applies it (bounds included).
+  function ruleText(rule) {
+    if (rule === null || rule === undefined) return null;
+    if (!isObject(rule)) return String(rule);
+    const parts = [];
+    if (rule.model) parts.push(`model like ${rule.model}`);
+    if (rule.product) parts.push(`product like ${rule.product}`);
+    if (rule.os_min && rule.os_max) parts.push(`OS ${rule.os_min} to ${rule.os_max}`);
+    else if (rule.os_min) parts.push(`OS ${rule.os_min} or later`);
+    else if (rule.os_max) parts.push(`OS up to ${rule.os_max}`);
+    for (const [k, v] of Object.entries(rule)) {
+      if (!['model', 'product', 'os_min', 'os_max'].includes(k)) parts.push(`${k}: ${typeof v === 'object' ? JSON.stringify(v) : v}`);
+    }
+    return parts.length === 0 ? null : parts.join(', ');
+  }
+
+  function groupRow(g) {
+    const depth = Math.max(0, Math.floor(countOf(g.depth)));
+    return h('tr', {'data-group': g.name, 'data-depth': String(depth)},
+      h('td', {class: `tree-name indent-${Math.min(depth, MAX_INDENT)}`},
+        depth > 0 ? h('span', {class: 'tree-mark', 'aria-hidden': 'true'}, '\u2514 ') : null,
+        h('a', {href: groupHref(g.name), title: g.parent ? `In ${g.parent}` : null}, g.name)),
+      h('td', {class: 'wrap'}, ruleText(g.rule) || none()),
+      GROUP_COUNTS.map(([key]) => h('td', {class: 'num', 'data-key': key}, String(countOf(g[key])))));
+  }
+
+  // The groups as <option>s (tree order), the selection kept when the list is loaded again.
+  function fillGroupSelect(select, groups, first) {
+    const kept = select.value;
+    const options = groups.map((g) => h('option', {value: g.name, title: g.parent ? `In ${g.parent}` : null}, g.name));
+    select.replaceChildren(...(first ? [first] : []), ...options);
+    if ([...select.options].some((o) => o.value === kept)) select.value = kept;
+  }
+
+  async function renderGroups(view, seq) {
+    document.title = 'Groups \u2013 MDM console';
+    const total = h('span', {id: 'group-count', class: 'muted'});
+    const headers = [['Name'], ['Rule'], ...GROUP_COUNTS.map(([, title]) => [title, 'num'])];
+    const table = listTable({id: 'group-table', class: 'list groups'}, headers, [emptyRow(headers.length, 'Loading\u2026')]);
+    let parent = null;
+    let form = null;
+    if (isAdmin()) {
+      const name = h('input', {id: 'group-name', 'data-test': 'group-name', type: 'text', autocomplete: 'off',
+        spellcheck: 'false', maxlength: '200', required: true});
+      parent = h('select', {id: 'group-parent', 'data-test': 'group-parent'},
+        h('option', {value: ''}, '(top level)'));
+      const submit = h('button', {type: 'submit', class: 'button primary', id: 'group-create-submit',
+        'data-test': 'group-create-submit'}, 'Create');
+      form = h('form', {id: 'group-create', 'data-test': 'group-create', class: 'card catalog-form', novalidate: true},
+        h('h2', null, 'New group'),
+        h('div', {class: 'form-row'},
+          formField('group-name', 'Name', name),
+          formField('group-parent', 'Inside', parent),
+          h('div', {class: 'field'}, submit)));
+      form.addEventListener('submit', (ev) => {
+        ev.preventDefault();
+        const text = name.value.trim();
+        if (text === '') {
+          showMessage('Enter a name for the group.', 'error');
+          name.focus();
+          return;
+        }
+        const body = {name: text, parent: parent.value};
+        submitChange(seq, submit, () => api('POST', '/groups', body), async () => {
+          name.value = '';
+          await load();
+        }, (r) => `Group ${r.created || text} created`);
+      });
+    }
+    view.replaceChildren(h('div', {id: 'groups-page'},
+      pageHead('Groups', total),
+      h('p', {class: 'muted intro'}, 'A device in a group gets what the group and the groups above it carry: ' +
+        'profiles, apps and declarations.'),
+      form,
+      tableWrap(table)));
+
+    const load = async () => {
+      table.classList.add('busy');
+      let answer;
+      try {
+        answer = await api('GET', '/groups');
+      } catch (e) {
+        if (!current(seq)) return;
+        table.classList.remove('busy');
+        showError(e);
+        table.tBodies[0].replaceChildren(emptyRow(headers.length, 'The groups could not be loaded.'));
+        return;
+      }
+      if (!current(seq)) return;
+      table.classList.remove('busy');
+      const groups = arrayOf(answer).filter((g) => isObject(g) && typeof g.name === 'string');
+      table.tBodies[0].replaceChildren(...(groups.length === 0
+        ? [emptyRow(headers.length, isAdmin() ? 'No groups yet: create the first one above.' : 'No groups yet.')]
+        : groups.map(groupRow)));
+      total.textContent = `${groups.length} in all`;
+      if (parent) fillGroupSelect(parent, groups, parent.options[0]);
+    };
+    return load();
+  }
+
+  function memberRow(d) {
+    const name = d.device_name || d.serial_number || d.id;
+    return h('tr', {'data-device-id': d.id},
+      h('td', null, d.id ? h('a', {href: deviceHref(d.id), class: d.device_name ? null : 'unnamed'}, name) : none()),
+      h('td', {class: 'mono'}, d.serial_number || none()),
+      h('td', null, d.source ? h('span', {class: 'badge', 'data-source': d.source}, d.source) : none()));
+  }
+
+  function groupBreadcrumb() {
+    return h('p', {class: 'breadcrumb'}, h('a', {href: '#/groups'}, 'Groups'));
+  }
+
+  async function renderGroup(view, seq, name, keep) {
+    document.title = 'Group \u2013 MDM console';
+    if (!keep) view.replaceChildren(h('div', {id: 'group-page'}, groupBreadcrumb(), loading()));
+    let g;
+    try {
+      g = await api('GET', '/groups/' + encodeURIComponent(name));
+    } catch (e) {
+      if (!current(seq)) return;
+      showError(e);
+      if (!keep) {
+        view.replaceChildren(h('div', {id: 'group-page'}, groupBreadcrumb(),
+          h('p', {class: 'muted'}, e.status === 404 ? 'There is no such group.' : 'The group could not be loaded.')));
+      }
+      return;
+    }
+    if (!current(seq)) return;
+    const title = typeof g.name === 'string' ? g.name : name;
+    document.title = `${title} \u2013 MDM console`;
+    const devices = arrayOf(g.devices).filter(isObject);
+    const serials = arrayOf(g.serials);
+    const children = arrayOf(g.children);
+    const profiles = arrayOf(g.profiles).map(catalogItem);
+    const apps = arrayOf(g.apps).map(catalogItem);
+    const declarations = arrayOf(g.declarations).map(catalogItem);
+    // path: the names from the top group down to this one.
+    const above = arrayOf(g.path).slice(0, -1);
+    if (above.length === 0 && g.parent) above.push(g.parent);
+
+    const facts = [];
+    facts.push(above.length === 0 ? h('span', null, 'top-level group')
+      : h('span', {class: 'group-path'}, 'in ', above.map((p, i) => [i > 0 ? ' \u203a ' : null, h('a', {href: groupHref(p)}, p)])));
+    facts.push(h('span', null, `${devices.length} ${devices.length === 1 ? 'device' : 'devices'}`));
+    const rule = ruleText(g.rule);
+    facts.push(h('span', {'data-test': 'group-rule'}, rule ? `rule: ${rule}` : 'no rule'));
+    const inherited = above.length > 0
+      ? h('p', {class: 'hint muted'}, 'Its devices also get what the groups above it carry.') : null;
+
+    const root = h('div', {id: 'group-page', 'data-group': title},
+      groupBreadcrumb(),
+      h('div', {class: 'page-head'},
+        h('h1', {id: 'group-title'}, title),
+        h('p', {class: 'facts'}, facts)),
+      isAdmin() ? addDevicePanel(seq, title) : null,
+      h('div', {class: 'grid group-grid'},
+        countSection('members', 'Devices', devices.length,
+          devices.length === 0 ? h('p', {class: 'muted'}, 'No device in this group.')
+            : tableWrap(listTable({id: 'group-members'}, [['Name'], ['Serial number'], ['Joined by']], devices.map(memberRow)),
+              devices.length > 15 ? 'scroll' : null)),
+        countSection('serials', 'Serial numbers', serials.length,
+          h('p', {class: 'hint muted'}, 'A device with one of these serial numbers joins when it enrolls.'),
+          plainList(serials, (s) => h('li', {class: 'mono', 'data-serial': String(s)}, String(s)), 'None.')),
+        countSection('children', 'Groups inside', children.length,
+          plainList(children, (c) => h('li', {'data-group': String(c)}, h('a', {href: groupHref(String(c))}, String(c))), 'None.')),
+        countSection('profiles', 'Profiles', profiles.length, inherited,
+          plainList(profiles, (p) => h('li', {'data-profile': p.identifier},
+            h('a', {href: profileHref(p.identifier)}, p.display_name || p.identifier),
+            p.display_name ? h('span', {class: 'muted mono small'}, ` ${p.identifier}`) : null,
+            p.version !== undefined && p.version !== null ? h('span', {class: 'muted small'}, ` version ${p.version}`) : null))),
+        countSection('apps', 'Apps', apps.length,
+          plainList(apps, (a) => h('li', {'data-app': a.identifier}, a.name || a.identifier,
+            a.name ? h('span', {class: 'muted mono small'}, ` ${a.identifier}`) : null))),
+        countSection('declarations', 'Declarations', declarations.length,
+          plainList(declarations, (d) => h('li', {'data-declaration': d.identifier}, h('span', {class: 'mono'}, d.identifier),
+            d.type ? h('span', {class: 'muted small'}, ` ${d.type}`) : null)))));
+    view.replaceChildren(root);
+  }
+
+  function addDevicePanel(seq, group) {
+    const input = h('input', {id: 'group-device-id', 'data-test': 'group-device-id', type: 'text', autocomplete: 'off',
+      spellcheck: 'false', autocapitalize: 'characters', maxlength: '2000'});
+    const submit = h('button', {type: 'submit', class: 'button primary', id: 'group-add-device-submit',
+      'data-test': 'group-add-device-submit'}, 'Add');
+    const form = h('form', {id: 'group-add-device', 'data-test': 'group-add-device', class: 'card catalog-form', novalidate: true},
+      h('h2', null, 'Add devices'),
+      h('div', {class: 'form-row'},
+        formField('group-device-id', 'Device ID or serial number', input),
+        h('div', {class: 'field'}, submit)),
+      h('p', {class: 'hint muted'}, 'Several: separate them with spaces or commas.'));
+    form.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      const ids = input.value.split(/[\s,]+/).filter((x) => x !== '');
+      if (ids.length === 0) {
+        showMessage('Enter a device ID or a serial number.', 'error');
+        input.focus();
+        return;
+      }
+      submitChange(seq, submit, () => api('POST', `/groups/${encodeURIComponent(group)}/devices`, {device_ids: ids}),
+        () => renderGroup($('#view'), seq, group, true),
+        (r) => `Added ${countOf(r.added)} device(s) to ${group}`);
+    });
+    return form;
+  }
+
+  // ---- profiles ---------------------------------------------------------------------------
+
+  const PROFILE_TYPE = 'application/x-apple-aspen-config';
+  const DEPLOYMENT_STATES = ['installed', 'pending', 'failed', 'held', 'removing'];
+
+  function groupLinks(groups) {
+    const names = arrayOf(groups).map(String);
+    if (names.length === 0) return none('none');
+    return names.map((n, i) => [i > 0 ? ', ' : null, h('a', {href: groupHref(n), 'data-group': n}, n)]);
+  }
+
+  // A count of devices in a state; failed and held ones stand out when there are any.
+  function stateCell(status, n) {
+    const cls = n > 0 && (status === 'failed' || status === 'held') ? ` state-${status}` : '';
+    return h('td', {class: 'num' + cls, 'data-key': status}, String(n));
+  }
+
+  function profileRow(p) {
+    const d = isObject(p.deployments) ? p.deployments : {};
+    return h('tr', {'data-profile': p.identifier},
+      h('td', null, h('a', {href: profileHref(p.identifier), class: p.display_name ? null : 'unnamed'}, p.display_name || p.identifier)),
+      h('td', {class: 'mono small'}, p.identifier),
+      h('td', {class: 'num'}, p.version === undefined || p.version === null ? none() : String(p.version)),
+      h('td', {class: 'wrap'}, groupLinks(p.groups)),
+      ['installed', 'pending', 'failed', 'held'].map((s) => stateCell(s, countOf(d[s]))));
+  }
+
+  function readFile(file) {
+    return new Promise((resolve, reject) => {
+      const reader = new FileReader();
+      reader.addEventListener('load', () => resolve(reader.result));
+      reader.addEventListener('error', () => reject(new ApiError(0, `The file ${file.name} could not be read.`)));
+      reader.readAsArrayBuffer(file);
+    });
+  }
+
+  async function renderProfiles(view, seq) {
+    document.title = 'Profiles \u2013 MDM console';
+    const total = h('span', {id: 'profile-count', class: 'muted'});
+    const headers = [['Name'], ['Identifier'], ['Version', 'num'], ['Groups'], ['Installed', 'num'], ['Pending', 'num'],
+      ['Failed', 'num'], ['Held', 'num']];
+    const table = listTable({id: 'profile-table', class: 'list profiles'}, headers, [emptyRow(headers.length, 'Loading\u2026')]);
+    let form = null;
+    if (isAdmin()) {
+      const file = h('input', {type: 'file', id: 'profile-file', 'data-test': 'profile-file',
+        accept: `.mobileconfig,${PROFILE_TYPE}`});
+      const submit = h('button', {type: 'submit', class: 'button primary', id: 'profile-upload-submit',
+        'data-test': 'profile-upload-submit'}, 'Upload');
+      form = h('form', {id: 'profile-upload', 'data-test': 'profile-upload', class: 'card catalog-form', novalidate: true},
+        h('h2', null, 'Add or edit a profile'),
+        h('div', {class: 'form-row'},
+          formField('profile-file', 'Configuration profile (.mobileconfig)', file),
+          h('div', {class: 'field'}, submit)),
+        h('p', {class: 'hint muted'}, 'XML, binary or signed. A profile with the PayloadIdentifier of one already here ' +
+          'replaces it: its devices get the new version.'));
+      form.addEventListener('submit', (ev) => {
+        ev.preventDefault();
+        const chosen = file.files && file.files[0];
+        if (!chosen) {
+          showMessage('Choose a .mobileconfig file to upload.', 'error');
+          file.focus();
+          return;
+        }
+        if (chosen.size === 0) {
+          showMessage(`The file ${chosen.name} is empty.`, 'error');
+          return;
+        }
+        submitChange(seq, submit,
+          async () => api('POST', '/profiles', await readFile(chosen), {contentType: PROFILE_TYPE}),
+          async () => {
+            file.value = '';
+            await load();
+          },
+          (r) => `Profile ${r.identifier} ${r.change || 'added'}` +
+            (r.version !== undefined && r.version !== null ? ` (version ${r.version})` : ''));
+      });
+    }
+    view.replaceChildren(h('div', {id: 'profiles-page'},
+      pageHead('Profiles', total),
+      form,
+      tableWrap(table)));
+
+    const load = async () => {
+      table.classList.add('busy');
+      let answer;
+      try {
+        answer = await api('GET', '/profiles');
+      } catch (e) {
+        if (!current(seq)) return;
+        table.classList.remove('busy');
+        showError(e);
+        table.tBodies[0].replaceChildren(emptyRow(headers.length, 'The profiles could not be loaded.'));
+        return;
+      }
+      if (!current(seq)) return;
+      table.classList.remove('busy');
+      const profiles = arrayOf(answer).filter((p) => isObject(p) && typeof p.identifier === 'string');
+      table.tBodies[0].replaceChildren(...(profiles.length === 0
+        ? [emptyRow(headers.length, isAdmin() ? 'No profiles yet: upload the first one above.' : 'No profiles yet.')]
+        : profiles.map(profileRow)));
+      total.textContent = `${profiles.length} in all`;
+    };
+    return load();
+  }
+
+  function profileBreadcrumb() {
+    return h('p', {class: 'breadcrumb'}, h('a', {href: '#/profiles'}, 'Profiles'));
+  }
+
+  function profileDeviceRow(d) {
+    return h('tr', {'data-device-id': d.device_id, 'data-status': d.status},
+      h('td', null, d.device_id
+        ? h('a', {href: deviceHref(d.device_id), class: d.device_name ? null : 'unnamed'}, d.device_name || d.device_id) : none()),
+      h('td', null, statusBadge(d.status)),
+      h('td', {class: 'wrap'}, d.detail === null || d.detail === undefined || d.detail === '' ? none()
+        : (typeof d.detail === 'object' ? JSON.stringify(d.detail) : String(d.detail))),
+      h('td', null, timeNode(d.updated_at, true)));
+  }
+
+  async function renderProfile(view, seq, identifier, keep) {
+    document.title = 'Profile \u2013 MDM console';
+    if (!keep) view.replaceChildren(h('div', {id: 'profile-page'}, profileBreadcrumb(), loading()));
+    // The groups for the assign form, asked at the same time (an error is shown below).
+    const groupsAnswer = isAdmin() ? api('GET', '/groups').catch((e) => e) : null;
+    let p;
+    try {
+      p = await api('GET', '/profiles/' + encodeURIComponent(identifier));
+    } catch (e) {
+      if (!current(seq)) return;
+      showError(e);
+      if (!keep) {
+        view.replaceChildren(h('div', {id: 'profile-page'}, profileBreadcrumb(),
+          h('p', {class: 'muted'}, e.status === 404 ? 'There is no such profile.' : 'The profile could not be loaded.')));
+      }
+      return;
+    }
+    const groups = await groupsAnswer;
+    if (!current(seq)) return;
+    const id = typeof p.identifier === 'string' ? p.identifier : identifier;
+    const title = p.display_name || id;
+    document.title = `${title} \u2013 MDM console`;
+    const deployments = isObject(p.deployments) ? p.deployments : {};
+    const devices = arrayOf(p.devices).filter(isObject);
+    const assigned = arrayOf(p.groups).map(String);
+
+    const facts = [h('span', {class: 'mono'}, id)];
+    if (p.version !== undefined && p.version !== null) facts.push(h('span', null, `version ${p.version}`));
+    facts.push(h('span', null, p.signer ? `signed by ${p.signer}` : 'unsigned'));
+    if (p.updated_at) facts.push(h('span', null, 'changed ', timeNode(p.updated_at, true)));
+
+    const details = {};
+    for (const k of ['identifier', 'display_name', 'payload_uuid', 'version', 'signer', 'placeholders', 'content_hash',
+      'created_at', 'updated_at']) {
+      if (Object.prototype.hasOwnProperty.call(p, k)) details[k] = p[k];
+    }
+    const xml = h('pre', {id: 'profile-xml', class: 'xml'});
+    xml.textContent = typeof p.xml === 'string' ? p.xml : '';
+
+    const root = h('div', {id: 'profile-page', 'data-profile': id},
+      profileBreadcrumb(),
+      h('div', {class: 'page-head'},
+        h('h1', {id: 'profile-title'}, title),
+        h('p', {class: 'facts'}, facts)),
+      isAdmin() ? assignPanel(seq, id, groups, assigned) : null,
+      h('div', {class: 'stats', id: 'profile-states'},
+        DEPLOYMENT_STATES.map((s) => statCard(`profile-${s}`, label(s), countOf(deployments[s])))),
+      h('div', {class: 'grid profile-grid'},
+        section('details', 'Profile', tableWrap(keyValueTable(details, null, 1))),
+        countSection('groups', 'Groups', assigned.length,
+          assigned.length === 0 ? h('p', {class: 'muted'}, 'In no group: no device gets it.')
+            : h('ul', {class: 'plain items'}, assigned.map((n) => h('li', {'data-group': n}, h('a', {href: groupHref(n)}, n))))),
+        countSection('devices', 'Devices', devices.length,
+          devices.length === 0 ? h('p', {class: 'muted'}, 'No device has it or waits for it yet.')
+            : tableWrap(listTable({id: 'profile-devices'}, [['Device'], ['Status'], ['Detail'], ['Updated']],
+              devices.map(profileDeviceRow)), devices.length > 15 ? 'scroll' : null)),
+        section('content', 'Content',
+          typeof p.xml === 'string' && p.xml !== ''
+            ? h('details', {class: 'xml-details', id: 'profile-xml-details'}, h('summary', null, 'Show the profile (XML)'), xml)
+            : h('p', {class: 'muted'}, 'No content.'))));
+    view.replaceChildren(root);
+  }
+
+  function assignPanel(seq, identifier, groups, assigned) {
+    const select = h('select', {id: 'profile-group', 'data-test': 'profile-group'});
+    const submit = h('button', {type: 'submit', class: 'button primary', id: 'profile-assign-submit',
+      'data-test': 'profile-assign-submit'}, 'Assign');
+    const form = h('form', {id: 'profile-assign', 'data-test': 'profile-assign', class: 'card catalog-form', novalidate: true},
+      h('h2', null, 'Assign to a group'),
+      h('div', {class: 'form-row'}, formField('profile-group', 'Group', select), h('div', {class: 'field'}, submit)));
+    if (groups instanceof Error) {
+      showError(groups);
+      select.disabled = true;
+      submit.disabled = true;
+      form.append(h('p', {class: 'hint muted'}, 'The groups could not be loaded.'));
+    } else {
+      const list = arrayOf(groups).filter((g) => isObject(g) && typeof g.name === 'string');
+      fillGroupSelect(select, list);
+      // The first group that does not have the profile yet.
+      const next = list.find((g) => !assigned.includes(g.name));
+      if (next) select.value = next.name;
+      if (list.length === 0) {
+        select.disabled = true;
+        submit.disabled = true;
+        form.append(h('p', {class: 'hint muted'}, 'No group yet: create one on the ', h('a', {href: '#/groups'}, 'Groups'), ' page.'));
+      }
+    }
+    form.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      const group = select.value;
+      if (group === '') return;
+      submitChange(seq, submit,
+        () => api('POST', `/profiles/${encodeURIComponent(identifier)}/groups`, {groups: [group]}),
+        () => renderProfile($('#view'), seq, identifier, true),
+        (r) => (r.assigned === 0 ? `Assigned to ${group} already: nothing changed` : `Assigned to ${group}`));
+    });
+    return form;
   }
 
   // ---- audit log --------------------------------------------------------------------------

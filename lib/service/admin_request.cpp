@@ -146,8 +146,9 @@ std::variant<AdminRoute, AdminRefusal> ReadAdminRoute(std::string_view method, s
     return named(path.substr(8, path.size() - 16), Kind::kAddGroupDevices);
   if (path.starts_with("/profiles/") && path.ends_with("/groups") && method == "POST" && path.size() > 17)
     return named(path.substr(10, path.size() - 17), Kind::kAssignProfile);
-  if (path.starts_with("/groups/") && method == "GET" && path.find('/', 8) == std::string_view::npos)
-    return named(path.substr(8), Kind::kGroup);
+  // A group name may hold a '/' (an imported OCO group is named by its path, "School/Class 1"),
+  // and nginx hands the path over decoded: the rest of the path is the name.
+  if (path.starts_with("/groups/") && method == "GET") return named(path.substr(8), Kind::kGroup);
   if (path.starts_with("/profiles/") && method == "GET" && path.find('/', 10) == std::string_view::npos)
     return named(path.substr(10), Kind::kProfile);
   if (method == "DELETE" && path.starts_with("/devices/") && path.size() > 9 && path.find('/', 9) == std::string_view::npos) {

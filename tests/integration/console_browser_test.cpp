@@ -130,3 +130,60 @@ TEST_CASE("console in Chromium: a viewer has no command buttons; an ended sessio
   b.WaitFor("#login-name");
   CHECK(b.WaitForText("#message", "log in again"));
 }
+
+TEST_CASE("console in Chromium: an admin makes a group, uploads a profile, assigns it; mdmcron installs it", "[browser]") {
+  AddUser("ada", "admin", "admin password 12");
+  Browser& b = TheBrowser();
+  b.Go(ConsoleUrl() + "#/dashboard");
+  if (b.TryFind("[data-test=logout]") && b.Displayed(b.Find("[data-test=logout]"))) b.Click(b.Find("[data-test=logout]"));
+  LogIn(b, "ada", "admin password 12");
+  b.WaitFor("#dashboard");
+  SimDevice d = mdm::test::EnrolledDevice(SharedStack());
+
+  b.Go(ConsoleUrl() + "#/groups");
+  b.Type(b.WaitFor("#group-name"), "Class 9");
+  b.Click(b.Find("[data-test=group-create-submit]"));
+  CHECK(b.WaitForText("#message", "Group Class 9 created"));
+  b.Click(b.WaitFor("tr[data-group=\"Class 9\"] a"));
+  b.Type(b.WaitFor("#group-device-id"), d.serial());
+  b.Click(b.Find("[data-test=group-add-device-submit]"));
+  CHECK(b.WaitForText("#message", "Added 1 device(s) to Class 9"));
+  b.WaitFor("#group-members tr[data-device-id=\"" + d.udid() + "\"]");
+
+  std::string file = SharedStack().root() + "/lab-wifi.mobileconfig";
+  mdm::test::WriteFile(file,
+                       "<?xml version=\"1.0\" encoding=\"UTF-8\"?><plist version=\"1.0\"><dict>"
+                       "<key>PayloadType</key><string>Configuration</string>"
+                       "<key>PayloadIdentifier</key><string>org.example.browser.wifi</string>"
+                       "<key>PayloadUUID</key><string>0A1B2C3D-4E5F-4061-8273-9A8B7C6D5E4F</string>"
+                       "<key>PayloadVersion</key><integer>1</integer>"
+                       "<key>PayloadDisplayName</key><string>Lab Wi-Fi</string>"
+                       "<key>PayloadContent</key><array/></dict></plist>");
+  b.Go(ConsoleUrl() + "#/profiles");
+  b.Type(b.WaitFor("#profile-file"), file);
+  b.Click(b.Find("[data-test=profile-upload-submit]"));
+  CHECK(b.WaitForText("#message", "Profile org.example.browser.wifi added"));
+  b.Click(b.WaitFor("tr[data-profile=\"org.example.browser.wifi\"] a"));
+  b.WaitFor("#profile-assign");
+  b.Script("const s = document.querySelector('#profile-group'); s.value = 'Class 9'; return s.value");
+  b.Click(b.Find("[data-test=profile-assign-submit]"));
+  CHECK(b.WaitForText("#message", "Assigned to Class 9"));
+
+  // mdmcron turns the assignment into InstallProfile; the device installs it and says so.
+  auto cron = SharedStack().Console({"mdmcron", "--no-push"});
+  INFO(cron.output);
+  REQUIRE(cron.exit_code == 0);
+  bool installed = false;
+  for (int i = 0; i < 5 && !installed; ++i) {
+    auto cmd = ParseCommand(d.Idle());
+    if (!cmd) break;
+    installed |= cmd->request_type == "InstallProfile";
+    REQUIRE(d.Answer(*cmd).status == 200);
+  }
+  CHECK(installed);
+  b.Go(ConsoleUrl() + "#/profiles");
+  b.Go(ConsoleUrl() + "#/profiles/org.example.browser.wifi");
+  CHECK(b.WaitForText("#profile-devices", "installed"));
+  CHECK(b.WaitForText("[data-test=profile-installed]", "1"));
+  b.Screenshot(Shot("console-profile.png"));
+}

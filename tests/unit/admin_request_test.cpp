@@ -51,6 +51,7 @@ TEST_CASE("admin request: routes and their IDs", "[admin]") {
   CHECK(removal.id == "x");
   CHECK(Route("POST", "/profiles/org.example.wifi/groups").id == "org.example.wifi");
   CHECK(Route("GET", "/groups/Class%205").id == "Class 5");
+  CHECK(Route("GET", "/groups/School/Class 1").id == "School/Class 1");  // as nginx passes it, decoded
   CHECK(Refused("POST", "/groups/%ZZ/devices").status == 400);
   CHECK(Refused("GET", "/nothing").message == "unknown admin route /v1/nothing");
   CHECK(Refused("GET", "/devices/%ZZ").status == 400);
