@@ -290,6 +290,25 @@
         columns.map((k) => h('td', {'data-key': k, class: raw ? null : CELL_CLASSES[k]}, valueNode(row[k], k, depth, raw)))))));
   }
 
+  // GET `path` for a list page, the table marked busy meanwhile; undefined when the page moved
+  // on or the request failed (then the table says so and #message has the server's sentence).
+  async function loadListInto(table, columns, seq, path, what) {
+    table.classList.add('busy');
+    let answer;
+    try {
+      answer = await api('GET', path);
+    } catch (e) {
+      if (!current(seq)) return undefined;
+      table.classList.remove('busy');
+      showError(e);
+      table.tBodies[0].replaceChildren(emptyRow(columns, `The ${what} could not be loaded.`));
+      return undefined;
+    }
+    if (!current(seq)) return undefined;
+    table.classList.remove('busy');
+    return answer;
+  }
+
   function tableWrap(table, extraClass) {
     return h('div', {class: 'table-wrap' + (extraClass ? ' ' + extraClass : '')}, table);
   }
@@ -1204,19 +1223,8 @@
       tableWrap(table)));
 
     const load = async () => {
-      table.classList.add('busy');
-      let answer;
-      try {
-        answer = await api('GET', '/groups');
-      } catch (e) {
-        if (!current(seq)) return;
-        table.classList.remove('busy');
-        showError(e);
-        table.tBodies[0].replaceChildren(emptyRow(headers.length, 'The groups could not be loaded.'));
-        return;
-      }
-      if (!current(seq)) return;
-      table.classList.remove('busy');
+      const answer = await loadListInto(table, headers.length, seq, '/groups', 'groups');
+      if (answer === undefined) return;
       const groups = arrayOf(answer).filter((g) => isObject(g) && typeof g.name === 'string');
       table.tBodies[0].replaceChildren(...(groups.length === 0
         ? [emptyRow(headers.length, isAdmin() ? 'No groups yet: create the first one above.' : 'No groups yet.')]
@@ -1415,19 +1423,8 @@
       tableWrap(table)));
 
     const load = async () => {
-      table.classList.add('busy');
-      let answer;
-      try {
-        answer = await api('GET', '/profiles');
-      } catch (e) {
-        if (!current(seq)) return;
-        table.classList.remove('busy');
-        showError(e);
-        table.tBodies[0].replaceChildren(emptyRow(headers.length, 'The profiles could not be loaded.'));
-        return;
-      }
-      if (!current(seq)) return;
-      table.classList.remove('busy');
+      const answer = await loadListInto(table, headers.length, seq, '/profiles', 'profiles');
+      if (answer === undefined) return;
       const profiles = arrayOf(answer).filter((p) => isObject(p) && typeof p.identifier === 'string');
       table.tBodies[0].replaceChildren(...(profiles.length === 0
         ? [emptyRow(headers.length, isAdmin() ? 'No profiles yet: upload the first one above.' : 'No profiles yet.')]
