@@ -11,6 +11,7 @@
 
 #include "crypto/crypto.h"
 #include "maria_server.h"
+#include "bench_console.h"
 #include "stack.h"
 #include "test_pki.h"
 
@@ -21,26 +22,7 @@ namespace crypto = mdm::crypto;
 std::string Lit(const std::string& s) { return mdm::test::MariaServer::Literal(s); }
 
 
-struct Timed {
-  double seconds;
-  std::string output;
-};
-
-Timed Run(mdm::test::Stack& s, const std::vector<std::string>& args) {
-  auto start = std::chrono::steady_clock::now();
-  auto r = s.Console(args);
-  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  if (r.exit_code != 0) {
-    std::fprintf(stderr, "import failed:\n%s\n", r.output.c_str());
-    std::exit(1);
-  }
-  return {secs, r.output};
-}
-
-std::string Line(const std::string& out, const std::string& prefix) {
-  size_t at = out.find(prefix);
-  return at == std::string::npos ? "(none)" : out.substr(at, out.find('\n', at) - at);
-}
+using mdm::bench::Timed;
 
 }  // namespace
 
@@ -113,14 +95,14 @@ int main(int argc, char** argv) {
 
   setenv("MDM_OCO_MYSQL_PASSWORD", mdm::test::MariaServer::kReaderPassword, 1);
   std::string mysql = "host=127.0.0.1 port=" + std::to_string(db.port()) + " user=reader dbname=oco";
-  auto dry = Run(stack, {"import", "oco", "--mysql", mysql, "--dry-run"});
-  auto real = Run(stack, {"import", "oco", "--mysql", mysql});
-  auto again = Run(stack, {"import", "oco", "--mysql", mysql});
+  auto dry = mdm::bench::TimedConsole(stack, {"import", "oco", "--mysql", mysql, "--dry-run"});
+  auto real = mdm::bench::TimedConsole(stack, {"import", "oco", "--mysql", mysql});
+  auto again = mdm::bench::TimedConsole(stack, {"import", "oco", "--mysql", mysql});
   std::printf("%s\n", real.output.c_str());
   std::string imported = stack.Query("SELECT count(*) FROM devices WHERE imported_from = 'oco'");
   std::printf("oco import: %d devices with inventory: dry run %.2f s, import %.2f s, second run %.2f s; "
               "%s devices here (%s)\n",
               devices, dry.seconds, real.seconds, again.seconds, imported.c_str(),
-              Line(again.output, "devices").c_str());
+              mdm::bench::LineOf(again.output, "devices").c_str());
   return imported == std::to_string(devices) ? 0 : 1;
 }

@@ -10,30 +10,12 @@
 #include <string>
 
 #include "fake_vpp.h"
+#include "bench_console.h"
 #include "stack.h"
 
 namespace {
 
-struct Timed {
-  double seconds;
-  std::string output;
-};
-
-Timed Run(mdm::test::Stack& s, const std::vector<std::string>& args) {
-  auto start = std::chrono::steady_clock::now();
-  auto r = s.Console(args);
-  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  if (r.exit_code != 0) {
-    std::fprintf(stderr, "%s failed:\n%s\n", args[0].c_str(), r.output.c_str());
-    std::exit(1);
-  }
-  return {secs, r.output};
-}
-
-std::string Line(const std::string& out, const std::string& prefix) {
-  size_t at = out.find(prefix);
-  return at == std::string::npos ? "(none)" : out.substr(at, out.find('\n', at) - at);
-}
+using mdm::bench::Timed;
 
 std::map<std::string, int> ByPath(const mdm::test::FakeVpp& vpp, size_t from) {
   std::map<std::string, int> n;
@@ -71,22 +53,22 @@ int main(int argc, char** argv) {
   mdm::test::WriteFile(ca, mdm::test::ReadFile(vpp.ca_file()));
   std::string token = stack.root() + "/bench.vpptoken";
   mdm::test::WriteFile(token, vpp.token_file());
-  Run(stack, {"settings", "set", "vpp-url", vpp.url()});
-  Run(stack, {"settings", "set", "vpp-ca-file", ca});
-  Run(stack, {"vpp", "token", "upload", token});
-  Timed sync = Run(stack, {"vpp", "sync"});
-  Run(stack, {"app", "add", "com.example.bench", "--vpp", "361309726"});
-  Run(stack, {"app", "assign", "com.example.bench", "class"});
+  mdm::bench::TimedConsole(stack, {"settings", "set", "vpp-url", vpp.url()});
+  mdm::bench::TimedConsole(stack, {"settings", "set", "vpp-ca-file", ca});
+  mdm::bench::TimedConsole(stack, {"vpp", "token", "upload", token});
+  Timed sync = mdm::bench::TimedConsole(stack, {"vpp", "sync"});
+  mdm::bench::TimedConsole(stack, {"app", "add", "com.example.bench", "--vpp", "361309726"});
+  mdm::bench::TimedConsole(stack, {"app", "assign", "com.example.bench", "class"});
 
   size_t before = vpp.Requests().size();
-  Timed cron = Run(stack, {"mdmcron", "--no-push"});
+  Timed cron = mdm::bench::TimedConsole(stack, {"mdmcron", "--no-push"});
   auto paths = ByPath(vpp, before);
   std::printf("vpp: %d devices, one VPP app (%d licences), Apple's batch limit 1000 serial numbers, events settle "
               "%d ms after they are filed\n", devices, licences, delay);
-  std::printf("  vpp sync before: %.2f s; %s\n", sync.seconds, Line(sync.output, "vpp sync:").c_str());
-  std::printf("  mdmcron: %.2f s in all; %s\n", cron.seconds, Line(cron.output, "mdmcron licences:").c_str());
-  if (licences < devices) std::printf("  %s\n", Line(cron.output, "short of licences:").c_str());
-  std::printf("  %s\n", Line(cron.output, "mdmcron reconcile:").c_str());
+  std::printf("  vpp sync before: %.2f s; %s\n", sync.seconds, mdm::bench::LineOf(sync.output, "vpp sync:").c_str());
+  std::printf("  mdmcron: %.2f s in all; %s\n", cron.seconds, mdm::bench::LineOf(cron.output, "mdmcron licences:").c_str());
+  if (licences < devices) std::printf("  %s\n", mdm::bench::LineOf(cron.output, "short of licences:").c_str());
+  std::printf("  %s\n", mdm::bench::LineOf(cron.output, "mdmcron reconcile:").c_str());
   int total = 0;
   for (const auto& [path, count] : paths) {
     std::printf("  %-32s %d\n", path.c_str(), count);
@@ -97,8 +79,8 @@ int main(int argc, char** argv) {
               paths["POST /mdm/v2/assets/associate"], floor);
   std::printf("  fake: %d of %d licences assigned\n", vpp.AssetOf("361309726").assigned, licences);
   before = vpp.Requests().size();
-  Timed again = Run(stack, {"mdmcron", "--no-push"});
+  Timed again = mdm::bench::TimedConsole(stack, {"mdmcron", "--no-push"});
   std::printf("  mdmcron again (nothing to do): %.2f s, %zu request(s) to Apple; %s\n", again.seconds,
-              vpp.Requests().size() - before, Line(again.output, "mdmcron licences:").c_str());
+              vpp.Requests().size() - before, mdm::bench::LineOf(again.output, "mdmcron licences:").c_str());
   return 0;
 }
