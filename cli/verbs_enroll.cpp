@@ -97,19 +97,10 @@ int RunEnrollLink(Context& ctx) {
   EnrollFlags f = ParseEnrollFlags(ctx.args());
   if (!f.error.empty()) return Fail(f.error + "; see mdm-console device --help");
   pqxx::work tx(ctx.db().connection());
-  auto api = store::GetSetting(tx, store::setting::kApiUrl);
-  if (!api) return Fail("api-url is not set: mdm-console settings set api-url https://HOST/api-mdm.php");
-  if (!store::GetSetting(tx, store::setting::kPushTopic))
-    return Fail("no push certificate: mdm-console apns csr, then mdm-console apns cert FILE");
-  enroll::TokenSpec spec;
-  spec.kind = enroll::TokenKind::kEnrollLink;
-  spec.label = f.req.label;
-  spec.identity = f.req.identity;
-  spec.serial_number = f.req.serial_number;
-  spec.ttl_seconds = f.expires;
-  std::string token = enroll::CreateToken(tx, spec);
+  auto url = enroll::CreateEnrollLink(tx, f.req);
+  if (!url.ok()) return Fail(url.status().message());
   tx.commit();
-  std::printf("%s/enroll/%s\n", api->c_str(), token.c_str());
+  std::printf("%s\n", url->c_str());
   std::fprintf(stderr, "the link serves the profile once, within %s\n", Lifetime(f.expires).c_str());
   return 0;
 }

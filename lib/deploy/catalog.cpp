@@ -713,6 +713,40 @@ std::string DeclarationListJson(pqxx::transaction_base& tx) {
   return Exec(tx, "deploy_declaration_list", sql.c_str())[0][0].as<std::string>();
 }
 
+namespace {
+// The status report's array of one kind of declaration, or [] when the device sent none (or
+// something else there).
+std::string ReportedItems(const char* kind) {
+  std::string path = std::string("s.report #> '{StatusItems,management,declarations,") + kind + "}'";
+  return "(CASE WHEN jsonb_typeof(" + path + ") = 'array' THEN " + path + " ELSE '[]'::jsonb END)";
+}
+}  // namespace
+
+std::optional<std::string> DeclarationJson(pqxx::transaction_base& tx, const std::string& identifier) {
+  // Per enrollment it is deployed to: its item in the newest status report that names it (a
+  // report may carry only what changed, so the newest report overall may not).
+  static const std::string sql =
+      "SELECT jsonb_build_object('identifier', i.identifier, 'type', i.type, 'server_token', i.server_token, "
+      "  'payload', i.payload, 'created_at', i.created_at, 'updated_at', i.updated_at, "
+      "  'groups', " + GroupsOf(Info(Kind::kDeclaration)) + ", "
+      "  'devices', (SELECT coalesce(jsonb_agg(jsonb_build_object('device_id', e.device_id, "
+      "    'device_name', d.device_name, 'enrollment_id', e.id, 'active', st.item->'active', "
+      "    'valid', st.item->'valid', 'server_token', st.item->'server-token', 'reasons', st.item->'reasons', "
+      "    'received_at', st.received_at) ORDER BY d.device_name, e.id), '[]'::jsonb) "
+      "    FROM enrollment_declarations ed JOIN enrollments e ON e.id = ed.enrollment_id "
+      "    JOIN devices d ON d.id = e.device_id "
+      "    LEFT JOIN LATERAL (SELECT x.item, s.received_at FROM declarative_status_reports s, "
+      "      jsonb_array_elements(" + ReportedItems("configurations") + " || " + ReportedItems("activations") +
+      " || " + ReportedItems("assets") + " || " + ReportedItems("management") + ") x(item) "
+      "      WHERE s.enrollment_id = e.id AND x.item->>'identifier' = i.identifier "
+      "      ORDER BY s.id DESC LIMIT 1) st ON true "
+      "    WHERE ed.declaration_identifier = i.identifier))::text "
+      "FROM declarations i WHERE i.identifier = $1";
+  auto r = Exec(tx, "deploy_declaration_show", sql.c_str(), identifier);
+  if (r.empty()) return std::nullopt;
+  return r[0][0].as<std::string>();
+}
+
 // --- device params -------------------------------------------------------------------------
 
 Status SetDeviceParam(pqxx::transaction_base& tx, const std::string& device_id, const std::string& name,

@@ -101,6 +101,10 @@ std::string AppListJson(pqxx::transaction_base& tx);
 std::optional<std::string> AppJson(pqxx::transaction_base& tx, const std::string& identifier);
 // [{identifier, type, server_token, payload, updated_at, groups}]
 std::string DeclarationListJson(pqxx::transaction_base& tx);
+// One declaration with the enrollments it is deployed to and what each one's newest status
+// report says of it: {..., created_at, devices: [{device_id, device_name, enrollment_id, active,
+// valid, server_token, reasons, received_at}]} (nulls before a report names it).
+std::optional<std::string> DeclarationJson(pqxx::transaction_base& tx, const std::string& identifier);
 
 // --- per-device values for $$name$$ placeholders ---------------------------------------------
 Status SetDeviceParam(pqxx::connection& conn, const std::string& device_id, const std::string& name,

@@ -81,12 +81,34 @@ Signer LoadSigner(pqxx::transaction_base& tx) {
 
 std::string EnrollmentProfileIdentifier(const std::string& api_url) { return IdentifierBase(api_url) + ".enrollment"; }
 
-Result<std::string> BuildEnrollmentProfileXml(pqxx::transaction_base& tx, const ProfileRequest& req) {
+namespace {
+// What every enrollment needs before a profile or a link is made: the public URL and a push topic.
+Result<std::string> ReadyApiUrl(pqxx::transaction_base& tx, const ProfileRequest& req) {
   auto api = store::GetSetting(tx, setting::kApiUrl);
   if (!api) return Status::Conflict("api-url is not set: mdm-console settings set api-url https://HOST/api-mdm.php");
-  auto topic = store::GetSetting(tx, setting::kPushTopic);
-  if (!topic) return Status::Conflict("no push certificate: mdm-console apns csr, then mdm-console apns cert FILE");
-  if (req.identity != "scep" && req.identity != "pkcs12") return Status::Invalid("--identity is scep or pkcs12");
+  if (!store::GetSetting(tx, setting::kPushTopic))
+    return Status::Conflict("no push certificate: mdm-console apns csr, then mdm-console apns cert FILE");
+  if (req.identity != "scep" && req.identity != "pkcs12") return Status::Invalid("the identity is scep or pkcs12");
+  return *api;
+}
+}  // namespace
+
+Result<std::string> CreateEnrollLink(pqxx::transaction_base& tx, const ProfileRequest& req) {
+  auto api = ReadyApiUrl(tx, req);
+  if (!api.ok()) return api.status();
+  TokenSpec spec;
+  spec.kind = TokenKind::kEnrollLink;
+  spec.label = req.label;
+  spec.identity = req.identity;
+  spec.serial_number = req.serial_number;
+  spec.ttl_seconds = req.challenge_ttl_seconds;
+  return *api + "/enroll/" + CreateToken(tx, spec);
+}
+
+Result<std::string> BuildEnrollmentProfileXml(pqxx::transaction_base& tx, const ProfileRequest& req) {
+  auto api = ReadyApiUrl(tx, req);
+  if (!api.ok()) return api.status();
+  const std::string topic = store::GetSetting(tx, setting::kPushTopic).value_or("");
 
   const std::string base = IdentifierBase(*api);
   const std::string identity_uuid = crypto::NewUuid();
@@ -132,7 +154,7 @@ Result<std::string> BuildEnrollmentProfileXml(pqxx::transaction_base& tx, const 
 
   plist_t mdm = Payload("com.apple.mdm", base + ".mdm", crypto::NewUuid(), "Device management");
   plist::SetString(mdm, "IdentityCertificateUUID", identity_uuid);
-  plist::SetString(mdm, "Topic", *topic);
+  plist::SetString(mdm, "Topic", topic);
   plist::SetString(mdm, "ServerURL", *api + "/mdm");
   plist::SetString(mdm, "CheckInURL", *api + "/checkin");
   plist::SetBool(mdm, "SignMessage", true);

@@ -21,6 +21,10 @@ struct ProfileRequest {
 // push certificate) and how to set it.
 Result<std::string> BuildEnrollmentProfile(pqxx::transaction_base& tx, const ProfileRequest& req);
 
+// A one-time link <api-url>/enroll/<token> that serves such a profile once, within
+// req.challenge_ttl_seconds; refused like BuildEnrollmentProfile when something is missing.
+Result<std::string> CreateEnrollLink(pqxx::transaction_base& tx, const ProfileRequest& req);
+
 // The unsigned profile XML inside (for tests and inspection).
 Result<std::string> BuildEnrollmentProfileXml(pqxx::transaction_base& tx, const ProfileRequest& req);
 

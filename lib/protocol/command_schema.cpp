@@ -1,6 +1,8 @@
 #include "protocol/command_schema.h"
 
 #include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
 #include <openssl/evp.h>
 
@@ -417,6 +419,62 @@ Result<plist::Owned> BuildCommand(std::string_view request_type,
   }
   if (Status s = ValidateCommand(command.get(), channel); !s.ok()) return s;
   return command;
+}
+
+}  // namespace mdm::protocol
+
+namespace mdm::protocol {
+namespace {
+
+void WriteKeys(rapidjson::Writer<rapidjson::StringBuffer>& w, std::span<const KeySpec> keys) {
+  w.StartArray();
+  for (const KeySpec& k : keys) {
+    w.StartObject();
+    w.Key("name");
+    w.String(k.name.data(), static_cast<rapidjson::SizeType>(k.name.size()));
+    w.Key("type");
+    w.String(TypeName(k.type));
+    w.Key("required");
+    w.Bool(k.required);
+    if (!k.allowed.empty()) {
+      w.Key("allowed");
+      w.StartArray();
+      for (std::string_view v : k.allowed) w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
+      w.EndArray();
+    }
+    if (!k.subkeys.empty()) {
+      w.Key("subkeys");
+      WriteKeys(w, k.subkeys);
+    }
+    w.EndObject();
+  }
+  w.EndArray();
+}
+
+}  // namespace
+
+const std::string& CommandSchemaJson() {
+  // Static data: written once per process.
+  static const std::string json = [] {
+    rapidjson::StringBuffer buf;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+    w.StartArray();
+    for (const CommandSpec& c : AllCommands()) {
+      w.StartObject();
+      w.Key("request_type");
+      w.String(c.request_type.data(), static_cast<rapidjson::SizeType>(c.request_type.size()));
+      w.Key("device_channel");
+      w.Bool(c.device_channel);
+      w.Key("user_channel");
+      w.Bool(c.user_channel);
+      w.Key("keys");
+      WriteKeys(w, c.keys);
+      w.EndObject();
+    }
+    w.EndArray();
+    return std::string(buf.GetString(), buf.GetSize());
+  }();
+  return json;
 }
 
 }  // namespace mdm::protocol

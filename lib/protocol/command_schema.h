@@ -42,6 +42,9 @@ struct CommandSpec {
 const CommandSpec* FindCommand(std::string_view request_type);
 // Sorted by request type.
 std::span<const CommandSpec> AllCommands();
+// AllCommands as JSON for the console's command form: [{request_type, device_channel,
+// user_channel, keys: [{name, type, required, allowed?, subkeys?}]}].
+const std::string& CommandSchemaJson();
 
 // The request types nearest to `text`, for a "did you mean" after an unknown one: compared
 // without regard to case, a type is near when it contains `text` (3 characters or more), is

@@ -19,33 +19,18 @@
 #include "deploy/profile_file.h"
 #include "vpp/tokens.h"
 #include "push/pusher.h"
+#include "service/admin_json.h"
 #include "service/admin_request.h"
+#include "protocol/command_schema.h"
 #include "service/commands.h"
 #include "store/device_reads.h"
 #include "store/enrollment_store.h"
 
 namespace mdm::service {
+using admin::JsonError;
+using admin::JsonResponse;
+
 namespace {
-
-http::Response JsonResponse(int status, std::string body) {
-  http::Response r;
-  r.status = status;
-  r.content_type = "application/json";
-  r.body = std::move(body);
-  return r;
-}
-
-http::Response JsonError(int status, const std::string& message) {
-  rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-  w.StartObject();
-  w.Key("error");
-  w.String(message.c_str(), static_cast<rapidjson::SizeType>(message.size()));
-  w.EndObject();
-  auto r = JsonResponse(status, std::string(buf.GetString(), buf.GetSize()));
-  r.reason = message;
-  return r;
-}
 
 // The credentials of "Bearer KEY": the scheme is case-insensitive and may be followed by more
 // than one space or tab; nullopt when the header uses another scheme (or none).
@@ -173,118 +158,21 @@ http::Response AdminApi::Session(const http::Request& req, pqxx::connection& con
 
 http::Response AdminApi::Dashboard(pqxx::connection& conn) {
   pqxx::read_transaction tx(conn);
-  auto rows = tx.exec_params("SELECT name, value FROM settings WHERE name = ANY($1::text[])",
-                             store::TextArray(std::vector<std::string>(std::begin(certs::kExpirySettings),
-                                                                       std::end(certs::kExpirySettings))));
-  std::map<std::string, std::string> values;
-  for (const auto& r : rows) values[r[0].as<std::string>()] = r[1].as<std::string>();
-  auto expiries = certs::Expiries([&](const char* name) -> std::optional<std::string> {
-    auto it = values.find(name);
-    if (it == values.end()) return std::nullopt;
-    return it->second;
-  });
-  rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-  w.StartArray();
-  for (const auto& e : expiries) {
-    w.StartObject();
-    w.Key("name");
-    w.String(e.name);
-    w.Key("what");
-    w.String(e.what);
-    w.Key("expires_at");
-    w.Int64(e.expires_at);
-    w.EndObject();
-  }
-  w.EndArray();
-  return JsonResponse(200, store::DashboardJson(tx, std::string(buf.GetString(), buf.GetSize())));
+  return JsonResponse(200, store::DashboardJson(tx, ExpiriesJson(tx)));
 }
 
 namespace {
 
-http::Response StatusError(const Status& s) {
-  int code = s.code() == Status::Code::kNotFound ? 404 : s.code() == Status::Code::kConflict ? 409 : 400;
-  return JsonError(code, s.message());
-}
-
-std::string JsonStrings(const std::vector<std::string>& items) {
-  std::string out = "[";
-  for (size_t i = 0; i < items.size(); ++i) out += (i ? ", " : "") + json::Quote(items[i]);
-  return out + "]";
-}
-
-// The strings of a JSON array member, or nullopt when it is not one.
-std::optional<std::vector<std::string>> Strings(const rapidjson::Value& obj, const char* key) {
-  if (!obj.IsObject() || !obj.HasMember(key) || !obj[key].IsArray()) return std::nullopt;
-  std::vector<std::string> out;
-  for (const auto& v : obj[key].GetArray()) {
-    if (!v.IsString()) return std::nullopt;
-    out.emplace_back(v.GetString(), v.GetStringLength());
-  }
-  return out;
+// What a role may not do, and which role may.
+http::Response Forbidden(accounts::Role role, accounts::Role needed) {
+  std::string what = needed == accounts::Role::kHelpdesk
+                         ? " cannot send commands, remove devices or make enrollment links: that needs helpdesk or admin"
+                         : " cannot change the catalog, settings, certificates or users, nor read them or the audit "
+                           "log: that needs admin";
+  return JsonError(403, std::string("the role ") + accounts::RoleName(role) + what);
 }
 
 }  // namespace
-
-http::Response AdminApi::ChangeCatalog(const http::Request& req, const AdminRoute& route, pqxx::connection& conn,
-                                       const AdminCaller& caller) {
-  using Kind = AdminRoute::Kind;
-  if (caller.role < accounts::Role::kAdmin)
-    return JsonError(403, std::string("the role ") + accounts::RoleName(caller.role) + " cannot change the catalog");
-  if (route.kind == Kind::kAddProfile) {
-    auto file = deploy::ReadProfile(req.body);
-    if (!file.ok()) return JsonError(400, file.status().message());
-    pqxx::work tx(conn);
-    auto saved = deploy::AddProfile(tx, *file);
-    if (!saved.ok()) return StatusError(saved.status());
-    const char* change = saved->change == deploy::Change::kAdded ? "added"
-                         : saved->change == deploy::Change::kEdited ? "edited" : "unchanged";
-    if (saved->change != deploy::Change::kUnchanged)
-      accounts::Audit(tx, caller.actor, std::string("profile ") + change, {},
-                      "{\"identifier\": " + json::Quote(file->identifier) + "}");
-    tx.commit();
-    return JsonResponse(200, "{\"identifier\": " + json::Quote(file->identifier) + ", \"change\": \"" + change +
-                                 "\", \"version\": " + std::to_string(saved->version) + "}");
-  }
-  rapidjson::Document doc;
-  if (Status s = json::Parse(req.body, &doc); !s.ok() || !doc.IsObject())
-    return JsonError(400, "the body must be a JSON object");
-  pqxx::work tx(conn);
-  std::string answer;
-  if (route.kind == Kind::kCreateGroup) {
-    if (!doc.HasMember("name") || !doc["name"].IsString()) return JsonError(400, "name the group: {\"name\": ...}");
-    std::string name(doc["name"].GetString(), doc["name"].GetStringLength());
-    std::string parent = doc.HasMember("parent") && doc["parent"].IsString()
-                             ? std::string(doc["parent"].GetString(), doc["parent"].GetStringLength()) : "";
-    if (Status s = deploy::CreateGroup(tx, name, parent); !s.ok()) return StatusError(s);
-    accounts::Audit(tx, caller.actor, "create group", {}, "{\"group\": " + json::Quote(name) + "}");
-    answer = "{\"created\": " + json::Quote(name) + "}";
-  } else if (route.kind == Kind::kAddGroupDevices) {
-    auto given = Strings(doc, "device_ids");
-    if (!given || given->empty()) return JsonError(400, "device_ids must be an array of device IDs or serial numbers");
-    // A serial number stands for the device that has it.
-    auto ids = tx.exec_params("SELECT coalesce((SELECT id FROM devices WHERE id = g), "
-                              "  (SELECT id FROM devices WHERE serial_number = g LIMIT 1), g) "
-                              "FROM unnest($1::text[]) WITH ORDINALITY AS x(g, n) ORDER BY n",
-                              store::TextArray(*given));
-    std::vector<std::string> devices;
-    for (const auto& r : ids) devices.push_back(r[0].as<std::string>());
-    auto added = deploy::AddGroupDevices(tx, route.id, devices);
-    if (!added.ok()) return StatusError(added.status());
-    accounts::Audit(tx, caller.actor, "add to group", devices, "{\"group\": " + json::Quote(route.id) + "}");
-    answer = "{\"added\": " + std::to_string(*added) + "}";
-  } else {
-    auto groups = Strings(doc, "groups");
-    if (!groups || groups->empty()) return JsonError(400, "groups must be an array of group names");
-    auto n = deploy::Assign(tx, deploy::Kind::kProfile, route.id, *groups);
-    if (!n.ok()) return StatusError(n.status());
-    accounts::Audit(tx, caller.actor, "assign profile", {},
-                    "{\"identifier\": " + json::Quote(route.id) + ", \"groups\": " + JsonStrings(*groups) + "}");
-    answer = "{\"assigned\": " + std::to_string(*n) + "}";
-  }
-  tx.commit();
-  return JsonResponse(200, answer);
-}
 
 http::Response AdminApi::Handle(const http::Request& req, const std::string& path, pqxx::connection& conn) {
   auto read = ReadAdminRoute(req.method, path, req.query);
@@ -309,39 +197,61 @@ http::Response AdminApi::Handle(const http::Request& req, const std::string& pat
     if (!csrf || !crypto::ConstantTimeEquals(*csrf, caller->csrf_token))
       return JsonError(403, "missing or wrong CSRF token (X-CSRF-Token): reload the console");
   }
-  if (route.kind == Kind::kPostCommand) {
-    if (caller->role < accounts::Role::kHelpdesk)
-      return JsonError(403, std::string("the role ") + accounts::RoleName(caller->role) + " cannot send commands");
-    return PostCommand(req, conn, *caller);
-  }
-  if (route.kind == Kind::kRemoveDevice) {
-    if (caller->role < accounts::Role::kHelpdesk)
-      return JsonError(403, std::string("the role ") + accounts::RoleName(caller->role) + " cannot remove devices");
-    pqxx::work tx(conn);
-    if (!store::RemoveDevice(tx, route.id)) return JsonError(404, "no device " + route.id);
-    accounts::Audit(tx, caller->actor, "remove device", {route.id}, "");
-    tx.commit();
-    auto r = JsonResponse(200, "{\"removed\": " + json::Quote(route.id) + "}");
-    r.reason = "removed device " + route.id;
-    return r;
-  }
-  if (route.kind == Kind::kCreateGroup || route.kind == Kind::kAddGroupDevices || route.kind == Kind::kAddProfile ||
-      route.kind == Kind::kAssignProfile)
-    return ChangeCatalog(req, route, conn, *caller);
-  if (route.kind == Kind::kAudit && caller->role < accounts::Role::kAdmin)
-    return JsonError(403, "only an admin reads the audit log");
-  if (route.kind == Kind::kDashboard) return Dashboard(conn);
-  pqxx::read_transaction tx(conn);
+  if (caller->role < RequiredRole(route.kind)) return Forbidden(caller->role, RequiredRole(route.kind));
   switch (route.kind) {
-    case Kind::kPostCommand:
-    case Kind::kSession:
-    case Kind::kDashboard:
-    case Kind::kRemoveDevice:
+    case Kind::kPostCommand: return PostCommand(req, conn, *caller);
+    case Kind::kRemoveDevice: {
+      pqxx::work tx(conn);
+      if (!store::RemoveDevice(tx, route.id)) return JsonError(404, "no device " + route.id);
+      accounts::Audit(tx, caller->actor, "remove device", {route.id}, "");
+      tx.commit();
+      auto r = JsonResponse(200, "{\"removed\": " + json::Quote(route.id) + "}");
+      r.reason = "removed device " + route.id;
+      return r;
+    }
     case Kind::kCreateGroup:
     case Kind::kAddGroupDevices:
+    case Kind::kRemoveGroupDevices:
+    case Kind::kDeleteGroup:
+    case Kind::kSetGroupRule:
     case Kind::kAddProfile:
-    case Kind::kAssignProfile:
-      break;  // above
+    case Kind::kAddApp:
+    case Kind::kAddDeclaration:
+    case Kind::kAssign:
+    case Kind::kUnassign:
+    case Kind::kRemoveItem: return ChangeCatalog(req, route, conn, *caller);
+    case Kind::kEnrollLink:
+    case Kind::kEnrollProfile:
+    case Kind::kSettings:
+    case Kind::kSetApiUrl:
+    case Kind::kSetActivationProfile:
+    case Kind::kVendorCsr:
+    case Kind::kVendorCert:
+    case Kind::kApnsCsr:
+    case Kind::kApnsCert:
+    case Kind::kAbmTokenCert:
+    case Kind::kAbmToken:
+    case Kind::kUsers:
+    case Kind::kAddUser:
+    case Kind::kRemoveUser:
+    case Kind::kSetUserPassword: return Configure(req, route, conn, *caller);
+    case Kind::kDashboard: return Dashboard(conn);
+    case Kind::kCommandTypes: return JsonResponse(200, protocol::CommandSchemaJson());
+    default: break;  // the reads below
+  }
+  pqxx::read_transaction tx(conn);
+  switch (route.kind) {
+    case Kind::kApp: {
+      auto doc = deploy::AppJson(tx, route.id);
+      if (!doc) return JsonError(404, "no app " + route.id);
+      return JsonResponse(200, *doc);
+    }
+    case Kind::kDeclaration: {
+      auto doc = deploy::DeclarationJson(tx, route.id);
+      if (!doc) return JsonError(404, "no declaration " + route.id);
+      return JsonResponse(200, *doc);
+    }
+    case Kind::kDepDevices: return JsonResponse(200, store::DepDevicePageJson(tx, route.page));
     case Kind::kGroup: {
       auto doc = deploy::GroupJson(tx, route.id);
       if (!doc) return JsonError(404, "no group " + route.id);
@@ -376,6 +286,7 @@ http::Response AdminApi::Handle(const http::Request& req, const std::string& pat
       if (!doc) return JsonError(404, "no device " + route.id);
       return JsonResponse(200, *doc);
     }
+    default: break;
   }
   return JsonError(404, "unknown admin route /v1" + path);
 }

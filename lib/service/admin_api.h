@@ -43,9 +43,15 @@ class AdminApi {
   http::Response Session(const http::Request& req, pqxx::connection& conn);
   http::Response PostCommand(const http::Request& req, pqxx::connection& conn, const AdminCaller& caller);
   http::Response Dashboard(pqxx::connection& conn);
-  // Changes to the catalog (admin): groups, members, profiles and their groups.
+  // Changes to the catalog (admin_catalog.cpp): groups, members, rules; profiles, apps and
+  // declarations and their groups.
   http::Response ChangeCatalog(const http::Request& req, const AdminRoute& route, pqxx::connection& conn,
                                const AdminCaller& caller);
+  // Enrollment links and profiles, settings, certificates and users (admin_settings.cpp).
+  http::Response Configure(const http::Request& req, const AdminRoute& route, pqxx::connection& conn,
+                           const AdminCaller& caller);
+  // The certificates' and tokens' expiries, a JSON array (the dashboard's).
+  static std::string ExpiriesJson(pqxx::transaction_base& tx);
 
   std::string key_;
 };

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <tuple>
+#include <utility>
 
 #include <rapidjson/document.h>
 
@@ -113,6 +115,64 @@ std::variant<AdminRoute, AdminRefusal> ReadAudit(std::string_view query) {
 
 }  // namespace
 
+accounts::Role RequiredRole(AdminRoute::Kind kind) {
+  using Kind = AdminRoute::Kind;
+  using accounts::Role;
+  switch (kind) {
+    case Kind::kCommand:
+    case Kind::kGroups:
+    case Kind::kProfiles:
+    case Kind::kApps:
+    case Kind::kDeclarations:
+    case Kind::kDevices:
+    case Kind::kDevice:
+    case Kind::kCommandHistory:
+    case Kind::kVppAssets:
+    case Kind::kDevicePage:
+    case Kind::kDashboard:
+    case Kind::kSession:
+    case Kind::kGroup:
+    case Kind::kProfile:
+    case Kind::kApp:
+    case Kind::kDeclaration:
+    case Kind::kCommandTypes:
+    case Kind::kDepDevices:
+      return Role::kViewer;
+    case Kind::kPostCommand:
+    case Kind::kRemoveDevice:
+    case Kind::kEnrollLink:
+    case Kind::kEnrollProfile:
+      return Role::kHelpdesk;
+    case Kind::kAudit:
+    case Kind::kCreateGroup:
+    case Kind::kAddGroupDevices:
+    case Kind::kAddProfile:
+    case Kind::kAddApp:
+    case Kind::kAddDeclaration:
+    case Kind::kAssign:
+    case Kind::kUnassign:
+    case Kind::kRemoveItem:
+    case Kind::kDeleteGroup:
+    case Kind::kRemoveGroupDevices:
+    case Kind::kSetGroupRule:
+    case Kind::kSettings:
+    case Kind::kSetApiUrl:
+    case Kind::kSetActivationProfile:
+    case Kind::kVendorCsr:
+    case Kind::kVendorCert:
+    case Kind::kApnsCsr:
+    case Kind::kApnsCert:
+    case Kind::kAbmTokenCert:
+    case Kind::kAbmToken:
+    case Kind::kUsers:
+    case Kind::kAddUser:
+    case Kind::kRemoveUser:
+    case Kind::kSetUserPassword:
+      return Role::kAdmin;
+  }
+  return Role::kAdmin;
+}
+
 std::variant<AdminRoute, AdminRefusal> ReadAdminRoute(std::string_view method, std::string_view path,
                                                       std::string_view query) {
   using Kind = AdminRoute::Kind;
@@ -142,15 +202,72 @@ std::variant<AdminRoute, AdminRefusal> ReadAdminRoute(std::string_view method, s
   };
   if (path == "/groups" && method == "POST") return is(Kind::kCreateGroup);
   if (path == "/profiles" && method == "POST") return is(Kind::kAddProfile);
-  if (path.starts_with("/groups/") && path.ends_with("/devices") && method == "POST" && path.size() > 16)
-    return named(path.substr(8, path.size() - 16), Kind::kAddGroupDevices);
-  if (path.starts_with("/profiles/") && path.ends_with("/groups") && method == "POST" && path.size() > 17)
-    return named(path.substr(10, path.size() - 17), Kind::kAssignProfile);
+  if (path == "/apps" && method == "POST") return is(Kind::kAddApp);
+  if (path == "/declarations" && method == "POST") return is(Kind::kAddDeclaration);
   // A group name may hold a '/' (an imported OCO group is named by its path, "School/Class 1"),
-  // and nginx hands the path over decoded: the rest of the path is the name.
-  if (path.starts_with("/groups/") && method == "GET") return named(path.substr(8), Kind::kGroup);
-  if (path.starts_with("/profiles/") && method == "GET" && path.find('/', 10) == std::string_view::npos)
-    return named(path.substr(10), Kind::kProfile);
+  // and nginx hands the path over decoded: the rest of the path is the name, but for a known
+  // last part (/devices, /rule).
+  if (path.starts_with("/groups/") && path.size() > 8) {
+    std::string_view rest = path.substr(8);
+    auto ends = [&](std::string_view tail) { return rest.size() > tail.size() && rest.ends_with(tail); };
+    if (ends("/devices") && method == "POST") return named(rest.substr(0, rest.size() - 8), Kind::kAddGroupDevices);
+    if (ends("/devices") && method == "DELETE")
+      return named(rest.substr(0, rest.size() - 8), Kind::kRemoveGroupDevices);
+    if (ends("/rule") && method == "PUT") return named(rest.substr(0, rest.size() - 5), Kind::kSetGroupRule);
+    if (method == "GET") return named(rest, Kind::kGroup);
+    if (method == "DELETE") return named(rest, Kind::kDeleteGroup);
+  }
+  // Profiles, apps and declarations: an identifier (no '/'), then nothing or /groups.
+  constexpr std::pair<std::string_view, AdminRoute::Item> kItems[] = {
+      {"/profiles/", AdminRoute::Item::kProfile},
+      {"/apps/", AdminRoute::Item::kApp},
+      {"/declarations/", AdminRoute::Item::kDeclaration}};
+  for (const auto& [prefix, item] : kItems) {
+    if (!path.starts_with(prefix) || path.size() == prefix.size()) continue;
+    route.item = item;
+    std::string_view rest = path.substr(prefix.size());
+    size_t slash = rest.find('/');
+    std::string_view id = rest.substr(0, slash), tail = slash == std::string_view::npos ? "" : rest.substr(slash);
+    if (tail == "/groups" && method == "POST") return named(id, Kind::kAssign);
+    if (tail == "/groups" && method == "DELETE") return named(id, Kind::kUnassign);
+    if (!tail.empty()) break;
+    if (method == "DELETE") {
+      route.force = Truthy(query, "force");
+      return named(id, Kind::kRemoveItem);
+    }
+    if (method == "GET")
+      return named(id, item == AdminRoute::Item::kProfile ? Kind::kProfile
+                       : item == AdminRoute::Item::kApp   ? Kind::kApp
+                                                          : Kind::kDeclaration);
+  }
+  // Enrollment, settings and certificates, users.
+  constexpr std::tuple<std::string_view, std::string_view, Kind> kFixed[] = {
+      {"POST", "/enrollment/links", Kind::kEnrollLink},
+      {"POST", "/enrollment/profile", Kind::kEnrollProfile},
+      {"GET", "/settings", Kind::kSettings},
+      {"PUT", "/settings/api-url", Kind::kSetApiUrl},
+      {"PUT", "/settings/activation-profile", Kind::kSetActivationProfile},
+      {"POST", "/vendor/csr", Kind::kVendorCsr},
+      {"POST", "/vendor/certificate", Kind::kVendorCert},
+      {"POST", "/apns/csr", Kind::kApnsCsr},
+      {"POST", "/apns/certificate", Kind::kApnsCert},
+      {"POST", "/abm/token-certificate", Kind::kAbmTokenCert},
+      {"POST", "/abm/token", Kind::kAbmToken},
+      {"GET", "/users", Kind::kUsers},
+      {"POST", "/users", Kind::kAddUser},
+      {"GET", "/command-types", Kind::kCommandTypes}};
+  for (const auto& [m, p, kind] : kFixed) {
+    if (path != p) continue;
+    if (method != m) return Refuse(405, std::string(m) + " " + std::string(p));
+    route.force = kind == Kind::kApnsCert && Truthy(query, "allow_topic_change");
+    return is(kind);
+  }
+  if (path.starts_with("/users/") && path.size() > 7) {
+    std::string_view rest = path.substr(7);
+    if (rest.ends_with("/password") && rest.size() > 9 && method == "PUT")
+      return named(rest.substr(0, rest.size() - 9), Kind::kSetUserPassword);
+    if (rest.find('/') == std::string_view::npos && method == "DELETE") return named(rest, Kind::kRemoveUser);
+  }
   if (method == "DELETE" && path.starts_with("/devices/") && path.size() > 9 && path.find('/', 9) == std::string_view::npos) {
     if (!http::UrlDecode(path.substr(9), &route.id, false) || !IsPrintableUtf8(route.id))
       return Refuse(400, "malformed device ID: escape it as UTF-8 (%XX)");
@@ -161,6 +278,11 @@ std::variant<AdminRoute, AdminRefusal> ReadAdminRoute(std::string_view method, s
                                Given(query, "order") || Given(query, "search")))
       return ReadDevicePage(query);
     if (path == "/dashboard") return is(Kind::kDashboard);
+    if (path == "/dep-devices") {
+      auto page = ReadDevicePage(query);
+      if (auto* r = std::get_if<AdminRoute>(&page)) r->kind = Kind::kDepDevices;
+      return page;
+    }
     if (path == "/audit") return ReadAudit(query);
     if (path == "/groups") return is(Kind::kGroups);
     if (path == "/profiles") return is(Kind::kProfiles);

@@ -9,6 +9,7 @@
 #include <variant>
 #include <vector>
 
+#include "accounts/users.h"
 #include "http/message.h"
 #include "plist/property_list.h"
 #include "service/commands.h"
@@ -44,16 +45,51 @@ struct AdminRoute {
     kAddGroupDevices, // POST /groups/<name>/devices {"device_ids": [...]}
     kProfile,         // GET /profiles/<identifier>
     kAddProfile,      // POST /profiles (the .mobileconfig as the body)
-    kAssignProfile,   // POST /profiles/<identifier>/groups {"groups": [...]}
+    kApp,             // GET /apps/<bundle-id>
+    kAddApp,          // POST /apps {"identifier", "itunes_store_id", "name"}
+    kDeclaration,     // GET /declarations/<identifier>
+    kAddDeclaration,  // POST /declarations (the declaration's JSON as the body)
+    kAssign,          // POST /profiles|apps|declarations/<id>/groups {"groups": [...]} (see `item`)
+    kUnassign,        // DELETE the same
+    kRemoveItem,      // DELETE /profiles|apps|declarations/<id>[?force=1]
+    kDeleteGroup,     // DELETE /groups/<name>
+    kRemoveGroupDevices,  // DELETE /groups/<name>/devices {"device_ids": [...]}
+    kSetGroupRule,    // PUT /groups/<name>/rule {"model", "product", "os_min", "os_max"}
+    kEnrollLink,      // POST /enrollment/links {"name", "serial_number", "identity", "expires_in"}
+    kEnrollProfile,   // POST /enrollment/profile (the same body): the signed profile
+    kSettings,        // GET /settings
+    kSetApiUrl,       // PUT /settings/api-url {"url"}
+    kSetActivationProfile,  // PUT /settings/activation-profile (its JSON as the body)
+    kVendorCsr,       // POST /vendor/csr {"common_name"}
+    kVendorCert,      // POST /vendor/certificate (the file as the body)
+    kApnsCsr,         // POST /apns/csr {"common_name"}: the signed request for Apple's portal
+    kApnsCert,        // POST /apns/certificate[?allow_topic_change=1] (the file as the body)
+    kAbmTokenCert,    // POST /abm/token-certificate: the public key certificate for ABM (made once)
+    kAbmToken,        // POST /abm/token (the .p7m as the body)
+    kUsers,           // GET /users
+    kAddUser,         // POST /users {"name", "role", "password"}
+    kRemoveUser,      // DELETE /users/<name>
+    kSetUserPassword, // PUT /users/<name>/password {"password"}
+    kCommandTypes,    // GET /command-types: the command schema for the console's form
+    kDepDevices,      // GET /dep-devices?limit=&offset=&search=: ABM devices not enrolled yet
   };
+  // What kAssign, kUnassign and kRemoveItem act on.
+  enum class Item { kProfile, kApp, kDeclaration };
   Kind kind = Kind::kDevices;
+  Item item = Item::kProfile;
+  bool force = false;                   // kRemoveItem: ?force; kApnsCert: ?allow_topic_change
   std::string id;                       // kCommand: the UUID as written; kDevice: the ID, decoded;
-                                        // kGroup..kAssignProfile: the group name or PayloadIdentifier
+                                        // catalog routes: the group name, PayloadIdentifier, bundle ID
+                                        // or declaration identifier; user routes: the user name
   store::CommandHistoryQuery history;   // kCommandHistory
-  store::DevicePageQuery page;          // kDevicePage
+  store::DevicePageQuery page;          // kDevicePage; kDepDevices (search, limit, offset)
   long long limit = 50, offset = 0;     // kAudit
   std::optional<std::string> device;    // kAudit: one device's entries
 };
+
+// The least role that may take `kind`: viewer reads (but the settings, the users and the audit
+// log); helpdesk also sends commands, removes devices and enrolls new ones; admin does the rest.
+accounts::Role RequiredRole(AdminRoute::Kind kind);
 
 // The route of `path` (below /v1, e.g. "/commands") for `method`, with the IDs in the path and
 // the query parameters checked: 404 for an unknown route, 405 for GET /commands, 400 for a

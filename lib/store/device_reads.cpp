@@ -205,6 +205,33 @@ std::string DevicePageJson(pqxx::transaction_base& tx, const DevicePageQuery& q)
   return tx.exec(sql)[0][0].as<std::string>();
 }
 
+std::string DepDevicePageJson(pqxx::transaction_base& tx, const DevicePageQuery& q) {
+  // Not enrolled: no device with this serial number holds an enrolled device channel. The list is
+  // the size of the organisation's ABM account at most, so a plain filter serves.
+  std::string pattern = "%";
+  for (char c : q.search) {
+    if (c == '\\' || c == '%' || c == '_') pattern += '\\';
+    pattern += c;
+  }
+  pattern += '%';
+  return Exec(tx, "read_dep_page",
+              "WITH waiting AS ("
+              "  SELECT x.* FROM dep_devices x WHERE x.deleted_at IS NULL "
+              "  AND NOT EXISTS (SELECT 1 FROM devices d JOIN enrollments e ON e.device_id = d.id "
+              "    AND e.channel = 'device' AND e.status = 'enrolled' WHERE d.serial_number = x.serial_number) "
+              "  AND ($1 = '%%' OR concat_ws(' ', x.serial_number, x.model, x.description, x.os, x.device_family, "
+              "    x.asset_tag) ILIKE $1)) "
+              "SELECT jsonb_build_object('total', (SELECT count(*) FROM waiting), 'limit', $2::bigint, "
+              "  'offset', $3::bigint, 'devices', coalesce((SELECT jsonb_agg(jsonb_build_object("
+              "    'serial_number', p.serial_number, 'model', p.model, 'description', p.description, "
+              "    'color', p.color, 'asset_tag', p.asset_tag, 'os', p.os, 'device_family', p.device_family, "
+              "    'profile_status', p.profile_status, 'op_type', p.op_type, 'op_date', p.op_date, "
+              "    'source', p.source) ORDER BY p.serial_number) "
+              "    FROM (SELECT * FROM waiting ORDER BY serial_number LIMIT $2 OFFSET $3) p), '[]'::jsonb))::text",
+              pattern, q.limit, q.offset)[0][0]
+      .as<std::string>();
+}
+
 std::string DashboardJson(pqxx::transaction_base& tx, const std::string& expiries_json) {
   return Exec(tx, "read_dashboard",
               "SELECT jsonb_build_object("

@@ -59,6 +59,11 @@ struct DevicePageQuery {
 // One page of the device list: {total, limit, offset, devices: [as DeviceListJson's items]}.
 std::string DevicePageJson(pqxx::transaction_base& tx, const DevicePageQuery& q);
 
+// The ABM/ASM (and operator-registered) devices not enrolled yet, one page by serial number:
+// {total, limit, offset, devices: [{serial_number, model, description, color, asset_tag, os,
+//  device_family, profile_status, op_type, op_date, source}]}. Only q.search, limit and offset count.
+std::string DepDevicePageJson(pqxx::transaction_base& tx, const DevicePageQuery& q);
+
 // What the console's dashboard shows: {devices_total, devices_by_status (imported devices not
 // seen yet as "imported"), devices_by_os, not_seen_7d, not_seen_30d (enrolled devices),
 // commands_pending, commands_failed (answered Error or CommandFormatError in the last 7 days),
