@@ -256,12 +256,17 @@ std::variant<AdminRoute, AdminRefusal> ReadAdminRoute(std::string_view method, s
       {"GET", "/users", Kind::kUsers},
       {"POST", "/users", Kind::kAddUser},
       {"GET", "/command-types", Kind::kCommandTypes}};
+  std::string methods;  // those the path takes, for a 405
   for (const auto& [m, p, kind] : kFixed) {
     if (path != p) continue;
-    if (method != m) return Refuse(405, std::string(m) + " " + std::string(p));
+    if (method != m) {
+      methods += (methods.empty() ? "" : " or ") + std::string(m);
+      continue;
+    }
     route.force = kind == Kind::kApnsCert && Truthy(query, "allow_topic_change");
     return is(kind);
   }
+  if (!methods.empty()) return Refuse(405, std::string(path) + " takes " + methods);
   if (path.starts_with("/users/") && path.size() > 7) {
     std::string_view rest = path.substr(7);
     if (rest.ends_with("/password") && rest.size() > 9 && method == "PUT")

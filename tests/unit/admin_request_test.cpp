@@ -58,6 +58,63 @@ TEST_CASE("admin request: routes and their IDs", "[admin]") {
   CHECK(Refused("GET", "/devices/a%00b").status == 400);
 }
 
+TEST_CASE("admin request: the console's catalog, settings and user routes", "[admin]") {
+  using Kind = AdminRoute::Kind;
+  using Item = AdminRoute::Item;
+  AdminRoute unassign = Route("DELETE", "/apps/com.example.notes/groups");
+  CHECK(unassign.kind == Kind::kUnassign);
+  CHECK(unassign.item == Item::kApp);
+  CHECK(unassign.id == "com.example.notes");
+  AdminRoute assign = Route("POST", "/declarations/org.example.passcode/groups");
+  CHECK(assign.kind == Kind::kAssign);
+  CHECK(assign.item == Item::kDeclaration);
+  AdminRoute remove = Route("DELETE", "/profiles/org.example.wifi", "force=1");
+  CHECK(remove.kind == Kind::kRemoveItem);
+  CHECK(remove.item == Item::kProfile);
+  CHECK(remove.force);
+  CHECK_FALSE(Route("DELETE", "/apps/com.example.notes").force);
+  CHECK(Route("GET", "/apps/com.example.notes").kind == Kind::kApp);
+  CHECK(Route("GET", "/declarations/org.example.passcode").kind == Kind::kDeclaration);
+  CHECK(Refused("GET", "/apps/a/b").status == 404);
+  // Group names keep their '/', but a known last part is the action.
+  AdminRoute rule = Route("PUT", "/groups/School/Class 1/rule");
+  CHECK(rule.kind == Kind::kSetGroupRule);
+  CHECK(rule.id == "School/Class 1");
+  AdminRoute members = Route("DELETE", "/groups/School/Class 1/devices");
+  CHECK(members.kind == Kind::kRemoveGroupDevices);
+  CHECK(members.id == "School/Class 1");
+  CHECK(Route("DELETE", "/groups/School").kind == Kind::kDeleteGroup);
+  CHECK(Route("POST", "/enrollment/links").kind == Kind::kEnrollLink);
+  CHECK(Refused("GET", "/enrollment/links").status == 405);
+  CHECK(Route("POST", "/apns/certificate", "allow_topic_change=1").force);
+  CHECK_FALSE(Route("POST", "/apns/certificate").force);
+  CHECK(Route("POST", "/users").kind == Kind::kAddUser);
+  CHECK(Route("GET", "/users").kind == Kind::kUsers);
+  CHECK(Refused("PUT", "/users").message == "/users takes GET or POST");
+  CHECK(Route("PUT", "/users/ada.l/password").id == "ada.l");
+  CHECK(Route("DELETE", "/users/ada.l").kind == Kind::kRemoveUser);
+  CHECK(Refused("DELETE", "/users/a/b").status == 404);
+  AdminRoute dep = Route("GET", "/dep-devices", "limit=20&search=F9");
+  CHECK(dep.kind == Kind::kDepDevices);
+  CHECK(dep.page.limit == 20);
+  CHECK(dep.page.search == "F9");
+  CHECK(Refused("GET", "/dep-devices", "limit=0").status == 400);
+}
+
+TEST_CASE("admin request: the least role of each route", "[admin]") {
+  using Kind = AdminRoute::Kind;
+  using mdm::accounts::Role;
+  CHECK(RequiredRole(Kind::kDevicePage) == Role::kViewer);
+  CHECK(RequiredRole(Kind::kCommandTypes) == Role::kViewer);
+  CHECK(RequiredRole(Kind::kPostCommand) == Role::kHelpdesk);
+  CHECK(RequiredRole(Kind::kEnrollLink) == Role::kHelpdesk);
+  // Settings hold what an attacker would want first: only an admin reads them.
+  CHECK(RequiredRole(Kind::kSettings) == Role::kAdmin);
+  CHECK(RequiredRole(Kind::kUsers) == Role::kAdmin);
+  CHECK(RequiredRole(Kind::kAudit) == Role::kAdmin);
+  CHECK(RequiredRole(Kind::kAssign) == Role::kAdmin);
+}
+
 TEST_CASE("admin request: command history parameters", "[admin]") {
   AdminRoute h = Route("GET", "/devices/ENR-1/commands", "status=NotNow&limit=1000&offset=20");
   REQUIRE(h.kind == AdminRoute::Kind::kCommandHistory);
