@@ -31,6 +31,16 @@ ReadOutcome ReadRequest(FCGX_Request& fr, std::size_t max_body, http::Request* r
   req->method = Param(fr, "REQUEST_METHOD");
   req->path = Param(fr, "PATH_INFO");
   req->query = Param(fr, "QUERY_STRING");
+  {
+    // nginx decodes PATH_INFO; keep the path as sent when it names the same thing (nginx
+    // applied its allow/deny to the decoded, normalized one).
+    std::string uri = Param(fr, "REQUEST_URI"), script = Param(fr, "SCRIPT_NAME"), decoded;
+    std::string_view raw = std::string_view(uri).substr(0, uri.find('?'));
+    if (!script.empty() && raw.starts_with(script)) {
+      raw.remove_prefix(script.size());
+      if (http::UrlDecode(raw, &decoded, false) && decoded == req->path) req->raw_path = std::string(raw);
+    }
+  }
   req->client_cert = Param(fr, "SSL_CLIENT_ESCAPED_CERT");
   req->remote_addr = Param(fr, "REMOTE_ADDR");
   for (char** e = fr.envp; e && *e; ++e) {

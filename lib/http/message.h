@@ -14,6 +14,10 @@ namespace mdm::http {
 struct Request {
   std::string method;       // "GET", "PUT", ...
   std::string path;         // PATH_INFO below /api-mdm.php, e.g. "/checkin"
+  // The same path as the client sent it, still %-escaped (from REQUEST_URI), when it decodes to
+  // `path` exactly (no dot segments or doubled slashes nginx resolved); else empty. Routes whose
+  // path holds names (the admin API) read it, so a name with '/' or '%' stays one name.
+  std::string raw_path;
   std::string query;        // QUERY_STRING, undecoded
   std::map<std::string, std::string> headers;  // lower-case names; repeats joined with ", "
   std::vector<std::string> repeated_headers;   // names that came more than once

@@ -84,7 +84,11 @@ http::Response App::Route(const http::Request& req, store::Database& db) {
   if (p == "/checkin") return checkin_.Handle(req, db.connection());
   if (p == "/mdm") return commands_.Handle(req, db.connection());
   if (p == "/scep") return scep_.Handle(req, db.connection());
-  if (p.rfind("/v1/", 0) == 0) return admin_.Handle(req, p.substr(3), db.connection());
+  if (p.rfind("/v1/", 0) == 0) {
+    // The admin API decodes the names in its paths once: from the path as sent when there is one.
+    const std::string& sent = req.raw_path.rfind("/v1/", 0) == 0 ? req.raw_path : p;
+    return admin_.Handle(req, sent.substr(3), db.connection());
+  }
   if (p == "/metrics") return Metrics(req, db);
   if (p == "/profile") return enrollment_.AdeProfile(req, db.connection());
   if (p == "/parameters") return parameters_.Handle(req, db.connection());

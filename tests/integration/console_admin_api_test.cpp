@@ -279,3 +279,17 @@ TEST_CASE("console admin API: ABM devices not enrolled yet, paged and searched",
   CHECK_THAT(searched.body, Catch::Contains(R"("total": 1)") && Catch::Contains("F9WAITING002"));
   CHECK(searched.body.find("F9WAITING001") == std::string::npos);
 }
+
+TEST_CASE("console admin API: names with '%' and '/' in the path are read once, as sent", "[console]") {
+  // nginx decodes PATH_INFO; the API reads the path as sent, so "%25" stays a '%' and "%2F" a '/'
+  // inside one name instead of splitting the path.
+  REQUIRE(Key("POST", "/v1/groups", R"({"name":"100% Maths"})").status == 200);
+  REQUIRE(Key("POST", "/v1/groups", R"({"name":"Rooms/1","parent":"100% Maths"})").status == 200);
+  HttpResponse percent = Key("GET", "/v1/groups/100%25%20Maths");
+  CHECK(percent.status == 200);
+  CHECK_THAT(percent.body, Catch::Contains(R"("name": "100% Maths")"));
+  CHECK_THAT(Key("PUT", "/v1/groups/Rooms%2F1/rule", R"({"os_min":"17.0"})").body, Catch::Contains("17.0"));
+  CHECK(Q("SELECT rule->>'os_min' FROM groups WHERE name = 'Rooms/1'") == "17.0");
+  CHECK(Key("DELETE", "/v1/groups/Rooms%2F1").status == 200);
+  CHECK(Key("DELETE", "/v1/groups/100%25%20Maths").status == 200);
+}
