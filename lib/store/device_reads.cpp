@@ -164,7 +164,7 @@ std::string DeviceOrder(const std::string& key, bool descending) {
 
 std::string DevicePageJson(pqxx::transaction_base& tx, const DevicePageQuery& q) {
   // The sort key is one of a fixed list, so it may be part of the statement; the search is a
-  // parameter, its LIKE wildcards escaped. The page and the count are separate parts so the page
+  // parameter, its LIKE wildcards escaped. Without a search the page and the count are separate, so the page
   // walks the sort key's index and stops after `limit` rows. Planned with its values each time:
   // the connections prefer generic plans (plan_cache_mode), and a generic plan could neither use
   // the trigram index for a pattern it does not know nor see how few rows a page needs, so the
@@ -177,21 +177,23 @@ std::string DevicePageJson(pqxx::transaction_base& tx, const DevicePageQuery& q)
   }
   pattern += '%';
   const bool all = q.search.empty();
-  std::string where = "true", total = "(SELECT count(*) FROM enrollments WHERE channel = 'device')";
+  std::string matches, from = "devices d", total = "(SELECT count(*) FROM enrollments WHERE channel = 'device')";
   if (!all) {
-    where = kSearchText;
-    where += " LIKE ";
-    where += tx.quote(pattern);
-    total = "(SELECT count(*) FROM devices d WHERE ";
-    total += where;
-    total += ")";
+    // The devices whose text matches (its trigram index) and the members of the groups whose
+    // name matches, found once: the page sorts only those, and the total counts them.
+    const std::string like = " LIKE " + tx.quote(pattern);
+    matches = "m AS MATERIALIZED (SELECT d.id FROM devices d WHERE " + std::string(kSearchText) + like +
+              " UNION SELECT gd.device_id FROM group_devices gd JOIN groups g ON g.id = gd.group_id "
+              "WHERE lower(g.name)" + like + "), ";
+    from = "m JOIN devices d ON d.id = m.id";
+    total = "(SELECT count(*) FROM m)";
   }
   std::string sql =
-      "WITH page AS ("
+      "WITH " + matches + "page AS ("
       "  SELECT d.id, d.serial_number, d.device_name, coalesce(d.model_name, d.product_name, d.model) AS model, "
       "    d.os_version, e.status, e.last_seen_at, e.bind_on_contact "
-      "  FROM devices d JOIN enrollments e ON e.id = d.id AND e.channel = 'device' "
-      "  WHERE " + where + " ORDER BY " + order + " LIMIT " + std::to_string(q.limit) + " OFFSET " +
+      "  FROM " + from + " JOIN enrollments e ON e.id = d.id AND e.channel = 'device' "
+      "  ORDER BY " + order + " LIMIT " + std::to_string(q.limit) + " OFFSET " +
       std::to_string(q.offset) +
       ") "
       "SELECT jsonb_build_object('total', " + total + ", 'limit', " + std::to_string(q.limit) + ", 'offset', " +

@@ -50,7 +50,7 @@ inline constexpr const char* kDeviceSortKeys[] = {"serial_number", "device_name"
                                                   "last_seen_at"};
 
 struct DevicePageQuery {
-  std::string search;  // in serial number, name, UDID, model, product, OS version ("" all)
+  std::string search;  // in serial number, name, UDID, model, product, OS version, group names ("" all)
   std::string sort = "last_seen_at";  // one of kDeviceSortKeys
   bool descending = true;
   long long limit = 50;

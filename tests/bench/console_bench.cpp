@@ -35,6 +35,11 @@ int main(int argc, char** argv) {
               "INSERT INTO enrollments (id, device_id, channel, kind, topic, status, push_token, push_magic, last_seen_at) "
               "SELECT id, id, 'device', 'device', 'com.apple.mgmt.x', 'enrolled', '\\x00', 'm', "
               "  now() - (random() * interval '60 days') FROM d");
+  // 40 classes of 2,500 devices each (at 100,000): a search by a class's name finds its members.
+  stack.Query("INSERT INTO groups (name) SELECT 'Class ' || c FROM generate_series(1, 40) c");
+  stack.Query("INSERT INTO group_devices (group_id, device_id) SELECT g.id, d.id FROM devices d "
+              "JOIN groups g ON g.name = 'Class ' || (1 + substr(d.id, 6)::bigint % 40)");
+  stack.Query("VACUUM ANALYZE group_devices");
   stack.Query("VACUUM ANALYZE devices");  // as autovacuum leaves them in a steady state
   stack.Query("VACUUM ANALYZE enrollments");
   std::printf("%d devices inserted in %.1f s\n", devices, Ms(std::chrono::steady_clock::now() - t0) / 1000);
@@ -50,6 +55,7 @@ int main(int argc, char** argv) {
       {"first page by last seen", "/v1/devices?limit=50&offset=0&sort=last_seen_at&order=desc"},
       {"search by serial", "/v1/devices?limit=50&search=SER0000" + std::to_string(devices / 2).substr(0, 4)},
       {"search by one exact serial", "/v1/devices?limit=50&search=SER" + std::string(9 - std::to_string(devices / 3).size(), '0') + std::to_string(devices / 3)},
+      {"search by group name", "/v1/devices?limit=50&search=Class%2017"},
       {"sort by name", "/v1/devices?limit=50&sort=device_name&order=asc"},
       {"page 1000 by last seen", "/v1/devices?limit=50&offset=" + std::to_string(std::max(0, devices - 100)) + "&sort=last_seen_at"},
   };

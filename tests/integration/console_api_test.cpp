@@ -168,6 +168,13 @@ TEST_CASE("console device list: pages, sorts and searches on the server", "[cons
   CHECK_THAT(page.body, Catch::Contains("\"total\": "));
   auto found = As(l, "GET", "/v1/devices?limit=50&search=needle%20%3Cscript");
   CHECK_THAT(found.body, Catch::Contains("\"total\": 1"));
+  // A group's name finds its members.
+  Q("INSERT INTO groups (name) VALUES ('Haystack Class')");
+  Q("INSERT INTO group_devices (group_id, device_id) SELECT g.id, d.id FROM groups g, devices d "
+    "WHERE g.name = 'Haystack Class' AND d.id = (SELECT max(id) FROM devices)");
+  auto by_group = As(l, "GET", "/v1/devices?limit=50&search=haystack");
+  CHECK_THAT(by_group.body, Catch::Contains("\"total\": 1"));
+  CHECK_THAT(by_group.body, Catch::Contains(Q("SELECT max(id) FROM devices")));
   CHECK(As(l, "GET", "/v1/devices?limit=50&sort=password").status == 400);
   CHECK(As(l, "GET", "/v1/devices?limit=0").status == 400);
   auto dash = As(l, "GET", "/v1/dashboard");
