@@ -65,10 +65,12 @@ void WriteExpiries(Writer& w, const std::map<std::string, std::string>& values) 
   w.EndArray();
 }
 
-int64_t ExpiryOf(const std::map<std::string, std::string>& values, std::string_view name) {
+// "expires_at": its expiry, or null when it is not known.
+void WriteExpiryOf(Writer& w, const std::map<std::string, std::string>& values, std::string_view name) {
+  w.Key("expires_at");
   for (const auto& e : ExpiriesOf(values))
-    if (name == e.name) return e.expires_at;
-  return 0;
+    if (name == e.name && e.expires_at > 0) return static_cast<void>(w.Int64(e.expires_at));
+  w.Null();
 }
 
 // {"api_url", "push": {topic, expires_at}, "vendor": {expires_at}, "abm_token": {consumer_key,
@@ -93,8 +95,7 @@ std::string SettingsJson(pqxx::transaction_base& tx) {
     w.StartObject();
     w.Key("topic");
     w.String(topic->c_str());
-    w.Key("expires_at");
-    w.Int64(ExpiryOf(values, "apns_push"));
+    WriteExpiryOf(w, values, "apns_push");
     w.EndObject();
   } else {
     w.Null();
@@ -102,8 +103,7 @@ std::string SettingsJson(pqxx::transaction_base& tx) {
   w.Key("vendor");
   if (get(setting::kVendorCert)) {
     w.StartObject();
-    w.Key("expires_at");
-    w.Int64(ExpiryOf(values, "vendor"));
+    WriteExpiryOf(w, values, "vendor");
     w.EndObject();
   } else {
     w.Null();
@@ -116,8 +116,7 @@ std::string SettingsJson(pqxx::transaction_base& tx) {
     w.Key("consumer_key");
     auto key = admin::StringMember(token, "consumer_key");
     w.String(key ? key->c_str() : "");
-    w.Key("expires_at");
-    w.Int64(ExpiryOf(values, "abm_token"));
+    WriteExpiryOf(w, values, "abm_token");
     w.EndObject();
   } else {
     w.Null();
