@@ -2,7 +2,7 @@
 
 MDM_PACKAGES=(g++ cmake ninja-build pkg-config openssl ca-certificates curl
   libfcgi-dev libssl-dev libcurl4-openssl-dev libpqxx-dev libplist-dev libplist++-dev
-  rapidjson-dev libmariadb-dev mariadb-server catch2 postgresql nginx certmonger nodejs python3-prometheus-client chromium chromium-driver
+  rapidjson-dev libmariadb-dev mariadb-server catch2 postgresql nginx certmonger nodejs python3-prometheus-client chromium chromium-driver firefox-esr
   fonts-dejavu-core)
 
 log() { printf '==> %s\n' "$*" >&2; }

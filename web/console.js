@@ -5,7 +5,7 @@
 //   - no inline script or style, no eval, no innerHTML or similar: every piece of data reaches
 //     the page through createElement and textContent, so a device named "<script>" is text;
 //   - the CSRF token lives in memory only (state.session), never in storage;
-//   - hrefs are only ever our own "#/..." routes.
+//   - hrefs are only ever our own "#/..." routes (and the blob: URL of a file being saved).
 'use strict';
 
 (() => {
@@ -25,6 +25,9 @@
     routeSeq: 0,            // bumps on every render; a late answer for an older one is dropped
     devices: {offset: 0, sort: 'last_seen_at', order: 'desc', search: ''},
     audit: {offset: 0},
+    depDevices: {offset: 0, search: ''},  // the ABM devices not enrolled (devices page, second tab)
+    commandTypes: null,     // a promise of GET /command-types, asked once
+    apiUrlWarning: null,    // {url, text}: the server's warning about the API URL just set
   };
 
   class ApiError extends Error {
@@ -154,7 +157,8 @@
     recent_results: 'Recent answers', is_supervised: 'Supervised', is_managed: 'Managed',
     is_identity: 'Identity', has_push_token: 'Push token', imported_not_seen: 'Imported, not seen yet',
     pending_commands: 'Pending commands', error_chain: 'Error', sent_count: 'Sent',
-    payload_uuid: 'PayloadUUID',
+    payload_uuid: 'PayloadUUID', itunes_store_id: 'App Store ID', vpp_location: 'Apps and Books location',
+    licences_here: 'Licences here, by state',
   };
 
   // snake_case keys of ours become words; Apple's CamelCase keys stay as Apple spells them.
@@ -201,6 +205,7 @@
     enrolled: 'ok', Acknowledged: 'ok', installed: 'ok', ok: 'ok',
     Pending: 'pending', NotNow: 'pending', pending: 'pending', imported: 'pending', held: 'pending',
     Error: 'bad', CommandFormatError: 'bad', failed: 'bad', error: 'bad',
+    valid: 'ok', invalid: 'bad',  // a declaration in a device's status report
   };
 
   function statusBadge(status) {
@@ -328,12 +333,13 @@
 
   // ---- the API ----------------------------------------------------------------------------
 
-  // JSON in and out; {error} answers become an ApiError with the server's sentence. A 401
-  // (except a wrong password at login) ends the session in the page and shows the login page.
+  // One request to the admin API with the session's CSRF token; what api() and download()
+  // share. {error} answers become an ApiError with the server's sentence. A 401 (except a wrong
+  // password at login) ends the session in the page and shows the login page. Returns the
+  // Response of a successful answer, its body not read yet.
   // options.contentType: the body is sent as it is (an ArrayBuffer, say) with that type.
-  async function api(method, path, body, options) {
-    const opts = options || {};
-    const headers = {Accept: 'application/json'};
+  async function request(method, path, body, opts, accept) {
+    const headers = {Accept: accept};
     const init = {method, headers, credentials: 'same-origin', cache: 'no-store'};
     if (body !== undefined) {
       headers['Content-Type'] = opts.contentType || 'application/json';
@@ -348,26 +354,53 @@
     } catch (e) {
       throw new ApiError(0, 'The server cannot be reached; check the connection and try again.');
     }
-    const text = await res.text();
-    let data = null;
-    if (text !== '') {
-      try {
-        data = JSON.parse(text);
-      } catch (e) {
-        data = null;
-      }
+    if (res.ok) return res;
+    const data = parseJson(await res.text());
+    const message = data && typeof data.error === 'string' && data.error !== ''
+      ? data.error : `The server answered HTTP ${res.status}${res.statusText ? ' ' + res.statusText : ''}.`;
+    if (res.status === 401 && !opts.login && !opts.noRedirect) {
+      sessionEnded();
+      throw new ApiError(401, message, true);
     }
-    if (!res.ok) {
-      const message = data && typeof data.error === 'string' && data.error !== ''
-        ? data.error : `The server answered HTTP ${res.status}${res.statusText ? ' ' + res.statusText : ''}.`;
-      if (res.status === 401 && !opts.login && !opts.noRedirect) {
-        sessionEnded();
-        throw new ApiError(401, message, true);
-      }
-      throw new ApiError(res.status, message);
+    throw new ApiError(res.status, message);
+  }
+
+  function parseJson(text) {
+    if (text === '') return null;
+    try {
+      return JSON.parse(text);
+    } catch (e) {
+      return null;
     }
+  }
+
+  // JSON in and out (see request() for errors and options).
+  async function api(method, path, body, options) {
+    const res = await request(method, path, body, options || {}, 'application/json');
+    const data = parseJson(await res.text());
     if (data === null || typeof data !== 'object') throw new ApiError(res.status, 'The server sent an answer that is not JSON.');
     return data;
+  }
+
+  // A file the server makes (a signed profile, a CSR), saved by the browser as `filename`; the
+  // Blob is returned. Errors as api()'s: they come as JSON.
+  async function download(method, path, body, filename) {
+    const res = await request(method, path, body, {}, '*/*');
+    const blob = await res.blob();
+    saveBlob(blob, filename);
+    return blob;
+  }
+
+  // The browser's own "save as": a temporary link to an object URL, clicked. The URL is revoked
+  // a moment later, once the browser has started reading it.
+  function saveBlob(blob, filename) {
+    const url = URL.createObjectURL(blob);
+    const a = h('a', {download: filename, hidden: true});
+    a.href = url;  // not through h(), which links only routes of the console
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 1000);
   }
 
   function setSession(s) {
@@ -417,7 +450,8 @@
     const path = (hash || '').replace(/^#/, '').split('?')[0].replace(/(.)\/+$/, '$1');
     const parts = path.split('/').filter((p, i) => i > 0 || p !== '');
     if (parts.length === 0 || (parts.length === 1 && parts[0] === '')) return {name: 'dashboard'};
-    if (parts.length === 1 && ['login', 'dashboard', 'devices', 'groups', 'profiles', 'audit'].includes(parts[0])) {
+    if (parts.length === 1 && ['login', 'dashboard', 'devices', 'groups', 'profiles', 'apps', 'declarations', 'audit', 'enroll',
+      'settings'].includes(parts[0])) {
       return {name: parts[0]};
     }
     if (parts.length === 2 && ITEM_ROUTES.has(parts[0]) && parts[1] !== '') {
@@ -431,7 +465,8 @@
   }
 
   // A list's route -> the route of one of its items (#/devices/<id>), and back for the nav.
-  const ITEM_ROUTES = new Map([['devices', 'device'], ['groups', 'group'], ['profiles', 'profile']]);
+  const ITEM_ROUTES = new Map([['devices', 'device'], ['groups', 'group'], ['profiles', 'profile'], ['apps', 'app'],
+    ['declarations', 'declaration']]);
   const LIST_ROUTES = new Map([...ITEM_ROUTES].map(([list, item]) => [item, list]));
 
   function deviceHref(id) {
@@ -444,6 +479,14 @@
 
   function profileHref(identifier) {
     return '#/profiles/' + encodeURIComponent(identifier);
+  }
+
+  function appHref(identifier) {
+    return '#/apps/' + encodeURIComponent(identifier);
+  }
+
+  function declarationHref(identifier) {
+    return '#/declarations/' + encodeURIComponent(identifier);
   }
 
   async function route() {
@@ -476,7 +519,13 @@
       case 'group': return renderGroup(view, seq, r.id);
       case 'profiles': return renderProfiles(view, seq);
       case 'profile': return renderProfile(view, seq, r.id);
+      case 'apps': return renderApps(view, seq);
+      case 'app': return renderApp(view, seq, r.id);
+      case 'declarations': return renderDeclarations(view, seq);
+      case 'declaration': return renderDeclaration(view, seq, r.id);
       case 'audit': return renderAudit(view, seq);
+      case 'enroll': return renderEnroll(view, seq);
+      case 'settings': return renderSettings(view, seq);
       default:
         view.replaceChildren(pageHead('Page not found'),
           h('p', null, 'There is no such page. ', h('a', {href: '#/dashboard'}, 'Go to the dashboard'), '.'));
@@ -500,6 +549,9 @@
     $('#nav-role').textContent = s ? s.role : '';
     $('#nav-role').dataset.role = s ? s.role : '';
     $('#nav-audit-item').hidden = !(s && s.role === 'admin');
+    // Those who send commands also enroll devices; settings are an admin's.
+    $('#nav-enroll-item').hidden = !canSendCommands();
+    $('#nav-settings-item').hidden = !isAdmin();
   }
 
   function markNav(name) {
@@ -617,6 +669,13 @@
       h('td', null, when));
   }
 
+  // Certificates and tokens with their expiry, red within EXPIRY_WARNING_DAYS (dashboard, settings).
+  function expiryTable(expiries, id) {
+    return tableWrap(h('table', {class: 'list expiries', id},
+      h('thead', null, h('tr', null, ['What', 'Expires', ''].map((t) => h('th', {scope: 'col'}, t)))),
+      h('tbody', null, expiries.map(expiryRow))));
+  }
+
   function cronRow(run) {
     const ok = run.exit_status === 0;
     return h('tr', {'data-verb': run.verb},
@@ -664,9 +723,7 @@
               h('tbody', null, runs.map(cronRow))))),
         section('expiries', 'Certificates and tokens',
           expiries.length === 0 ? h('p', {class: 'muted'}, 'None configured yet.')
-            : tableWrap(h('table', {class: 'list', id: 'expiry-table'},
-              h('thead', null, h('tr', null, ['What', 'Expires', ''].map((t) => h('th', {scope: 'col'}, t)))),
-              h('tbody', null, expiries.map(expiryRow))))))));
+            : expiryTable(expiries, 'expiry-table')))));
   }
 
   // ---- devices ----------------------------------------------------------------------------
@@ -675,6 +732,7 @@
     ['device_name', 'Name'], ['serial_number', 'Serial number'], ['model', 'Model'],
     ['os_version', 'OS'], ['status', 'Status'], ['last_seen_at', 'Last seen'], [null, 'Pending'],
   ];
+  const DEP_COLUMNS = ['Serial number', 'Model', 'Description', 'Colour', 'OS', 'Profile', 'Last change', 'Source'];
 
   let searchTimer = null;
   let listSeq = 0;
@@ -692,6 +750,20 @@
       h('td', {class: 'num'}, d.pending_commands ? String(d.pending_commands) : none('0')));
   }
 
+  // A device of Apple Business/School Manager (or registered by an operator) not enrolled yet.
+  function depRow(d) {
+    const text = (v) => (v === null || v === undefined || v === '' ? none() : String(v));
+    return h('tr', {'data-serial': d.serial_number},
+      h('td', {class: 'mono'}, text(d.serial_number)),
+      h('td', null, text(d.model)),
+      h('td', {class: 'wrap'}, text(d.description)),
+      h('td', null, text(d.color)),
+      h('td', null, text(d.os)),
+      h('td', null, text(d.profile_status)),
+      h('td', null, d.op_type ? [String(d.op_type), ' ', timeNode(d.op_date, true)] : none()),
+      h('td', null, d.source ? h('span', {class: 'badge', 'data-source': d.source}, d.source) : none()));
+  }
+
   function updateSortHeaders(table) {
     const st = state.devices;
     for (const th of table.querySelectorAll('th[data-sort]')) {
@@ -700,55 +772,48 @@
     }
   }
 
-  async function loadDevices(seq) {
-    const st = state.devices;
-    const table = $('#device-table');
-    if (!table) return;
+  // One page of a list paged and searched on the server (devices, ABM devices) into its table
+  // and pager. A late answer (the page or the list moved on) is dropped; a page past the end
+  // (devices went away) goes back to the last one. o: {st: {offset, search}, path, params
+  // (more of the query), table, columns, row(device), empty, count, pager, after()}
+  async function loadPaged(seq, o) {
+    const st = o.st;
     const mine = ++listSeq;
-    table.classList.add('busy');
-    const q = new URLSearchParams({limit: String(PAGE_SIZE), offset: String(st.offset), sort: st.sort, order: st.order});
+    o.table.classList.add('busy');
+    const q = new URLSearchParams(Object.assign({limit: String(PAGE_SIZE), offset: String(st.offset)}, o.params || {}));
     if (st.search !== '') q.set('search', st.search);
     let page;
     try {
-      page = await api('GET', '/devices?' + q.toString());
+      page = await api('GET', `${o.path}?${q.toString()}`);
     } catch (e) {
       if (!current(seq) || mine !== listSeq) return;
-      table.classList.remove('busy');
+      o.table.classList.remove('busy');
       showError(e);
       return;
     }
     if (!current(seq) || mine !== listSeq) return;
-    table.classList.remove('busy');
+    o.table.classList.remove('busy');
     if ($('#message').dataset.kind === 'error') clearMessage();
-    const devices = Array.isArray(page.devices) ? page.devices : [];
+    const devices = arrayOf(page.devices).filter(isObject);
     const total = Number(page.total) || 0;
     const offset = Number(page.offset) || 0;
-    // A page past the end (devices went away): go back to the last one.
     if (devices.length === 0 && offset > 0 && total > 0) {
       st.offset = Math.max(0, Math.floor((total - 1) / PAGE_SIZE) * PAGE_SIZE);
-      return loadDevices(seq);
+      return loadPaged(seq, o);
     }
-    const tbody = table.tBodies[0];
-    if (devices.length === 0) {
-      tbody.replaceChildren(h('tr', {class: 'empty'}, h('td', {colspan: String(DEVICE_COLUMNS.length)},
-        st.search ? `No device matches \u201c${st.search}\u201d.` : 'No devices yet.')));
-    } else {
-      tbody.replaceChildren(...devices.map(deviceRow));
-    }
-    updateSortHeaders(table);
-    $('#device-range').textContent = total === 0 ? '0 of 0'
-      : `${offset + 1}\u2013${offset + devices.length} of ${total}`;
-    $('#device-count').textContent = st.search ? `${total} found` : `${total} in all`;
-    $('#page-prev').disabled = offset === 0;
-    $('#page-next').disabled = offset + devices.length >= total;
+    o.table.tBodies[0].replaceChildren(...(devices.length === 0
+      ? [emptyRow(o.columns, st.search ? `No device matches \u201c${st.search}\u201d.` : o.empty)] : devices.map(o.row)));
+    if (o.after) o.after();
+    o.pager.range.textContent = total === 0 ? '0 of 0' : `${offset + 1}\u2013${offset + devices.length} of ${total}`;
+    o.count.textContent = st.search ? `${total} found` : `${total} in all`;
+    o.pager.prev.disabled = offset === 0;
+    o.pager.next.disabled = offset + devices.length >= total;
   }
 
-  function renderDevices(view, seq) {
-    document.title = 'Devices \u2013 MDM console';
-    const st = state.devices;
-    const search = h('input', {id: 'device-search', 'data-test': 'device-search', type: 'search', maxlength: '200',
-      placeholder: 'Search serial, name, UDID, model, OS', 'aria-label': 'Search devices', value: st.search,
-      autocomplete: 'off', spellcheck: 'false'});
+  // The search box of a paged list: the list reloads from its first page once typing pauses.
+  function searchBox(attrs, st, reload) {
+    const search = h('input', Object.assign({type: 'search', maxlength: '200', value: st.search, autocomplete: 'off',
+      spellcheck: 'false'}, attrs));
     search.addEventListener('input', () => {
       clearTimeout(searchTimer);
       searchTimer = setTimeout(() => {
@@ -756,10 +821,41 @@
         if (text === st.search) return;
         st.search = text;
         st.offset = 0;
-        loadDevices(seq);
+        reload();
       }, SEARCH_DELAY_MS);
     });
-    const headers = DEVICE_COLUMNS.map(([key, title]) => {
+    return search;
+  }
+
+  // Previous and next of a paged list with the range between them. ids: [prev, next, range].
+  function pagerControls(ids, st, reload) {
+    const prev = h('button', {type: 'button', id: ids[0], 'data-test': ids[0], class: 'button secondary', disabled: true},
+      'Previous');
+    const next = h('button', {type: 'button', id: ids[1], 'data-test': ids[1], class: 'button secondary', disabled: true}, 'Next');
+    const range = h('span', {id: ids[2], 'data-test': ids[2], class: 'range'});
+    prev.addEventListener('click', () => {
+      st.offset = Math.max(0, st.offset - PAGE_SIZE);
+      reload();
+    });
+    next.addEventListener('click', () => {
+      st.offset += PAGE_SIZE;
+      reload();
+    });
+    return {prev, next, range, node: h('div', {class: 'pager'}, prev, range, next)};
+  }
+
+  // The two lists of the devices page, as links (#/devices?tab=abm): the browser's back works.
+  function deviceTabs(abm) {
+    const tab = (href, text, selected, test) => h('a', {href, class: 'tab', 'data-test': test,
+      'aria-current': selected ? 'page' : null}, text);
+    return h('nav', {class: 'tabs', 'aria-label': 'Device lists'},
+      tab('#/devices', 'Enrolled', !abm, 'devices-tab-enrolled'),
+      tab('#/devices?tab=abm', 'In Apple Business Manager, not enrolled', abm, 'devices-tab-abm'));
+  }
+
+  function sortHeaders(reload) {
+    const st = state.devices;
+    return DEVICE_COLUMNS.map(([key, title]) => {
       if (!key) return h('th', {scope: 'col', class: 'num'}, title);
       const th = h('th', {scope: 'col', 'data-sort': key, 'aria-sort': 'none'},
         h('button', {type: 'button', class: 'sort', 'data-test': `sort-${key}`}, title, h('span', {class: 'sort-indicator', 'aria-hidden': 'true'})));
@@ -770,30 +866,46 @@
           st.order = key === 'last_seen_at' ? 'desc' : 'asc';
         }
         st.offset = 0;
-        loadDevices(seq);
+        reload();
       });
       return th;
     });
-    const table = h('table', {id: 'device-table', class: 'list devices'},
-      h('thead', null, h('tr', null, headers)),
-      h('tbody', null, h('tr', {class: 'empty'}, h('td', {colspan: String(DEVICE_COLUMNS.length)}, 'Loading\u2026'))));
-    const prev = h('button', {type: 'button', id: 'page-prev', 'data-test': 'page-prev', class: 'button secondary', disabled: true}, 'Previous');
-    const next = h('button', {type: 'button', id: 'page-next', 'data-test': 'page-next', class: 'button secondary', disabled: true}, 'Next');
-    prev.addEventListener('click', () => {
-      st.offset = Math.max(0, st.offset - PAGE_SIZE);
-      loadDevices(seq);
-    });
-    next.addEventListener('click', () => {
-      st.offset += PAGE_SIZE;
-      loadDevices(seq);
-    });
-    view.replaceChildren(h('div', {id: 'devices-page'},
-      pageHead('Devices', h('span', {id: 'device-count', class: 'muted'})),
+  }
+
+  function renderDevices(view, seq) {
+    document.title = 'Devices \u2013 MDM console';
+    clearTimeout(searchTimer);
+    const abm = new URLSearchParams(location.hash.split('?')[1] || '').get('tab') === 'abm';
+    const st = abm ? state.depDevices : state.devices;
+    const count = h('span', {id: 'device-count', class: 'muted'});
+    const o = abm
+      ? {st, path: '/dep-devices', columns: DEP_COLUMNS.length, row: depRow, count,
+        empty: 'Every device of Apple Business or School Manager has enrolled.'}
+      : {st, path: '/devices', columns: DEVICE_COLUMNS.length, row: deviceRow, count, empty: 'No devices yet.'};
+    const reload = () => {
+      if (!abm) o.params = {sort: st.sort, order: st.order};  // the sort as the headers left it
+      return loadPaged(seq, o);
+    };
+    o.table = h('table', {id: abm ? 'dep-table' : 'device-table', class: 'list devices'},
+      h('thead', null, h('tr', null, abm ? DEP_COLUMNS.map((t) => h('th', {scope: 'col'}, t)) : sortHeaders(reload))),
+      h('tbody', null, emptyRow(o.columns, 'Loading\u2026')));
+    if (!abm) o.after = () => updateSortHeaders(o.table);
+    o.pager = pagerControls(abm ? ['dep-prev', 'dep-next', 'dep-range'] : ['page-prev', 'page-next', 'device-range'], st, reload);
+    const search = abm
+      ? searchBox({id: 'dep-search', 'data-test': 'dep-search', placeholder: 'Search serial, model, description, OS',
+        'aria-label': 'Search devices not enrolled'}, st, reload)
+      : searchBox({id: 'device-search', 'data-test': 'device-search', placeholder: 'Search serial, name, UDID, model, OS',
+        'aria-label': 'Search devices'}, st, reload);
+    view.replaceChildren(h('div', {id: 'devices-page', 'data-tab': abm ? 'abm' : 'enrolled'},
+      pageHead('Devices', count),
+      deviceTabs(abm),
+      abm ? h('p', {class: 'muted intro'}, 'Devices Apple Business or School Manager assigned to this server (and ' +
+        'those registered by serial number) that have not enrolled yet: they enroll when set up.') : null,
       h('div', {class: 'toolbar'}, search),
-      tableWrap(table),
-      h('div', {class: 'pager'}, prev, h('span', {id: 'device-range', 'data-test': 'device-range', class: 'range'}), next)));
-    updateSortHeaders(table);
-    return loadDevices(seq);
+      tableWrap(o.table),
+      o.pager.node));
+    if (!abm) updateSortHeaders(o.table);
+    return reload();
   }
 
   // ---- a device ---------------------------------------------------------------------------
@@ -1052,6 +1164,7 @@
       });
       openForm(form, f.message);
     });
+    button('action-other', 'Other command\u2026', () => openCommandForm(ctx, openForm, send, cancel));
     button('action-erase', 'Erase', () => {
       const serial = ctx.device.serial_number || '';
       const expected = serial || ctx.device.id || ctx.id;
@@ -1082,6 +1195,197 @@
       h('h2', {class: 'visually-hidden'}, 'Actions'),
       h('div', {class: 'action-buttons'}, buttons),
       formArea);
+  }
+
+  // ---- any command (the device page's "Other command") -------------------------------------
+
+  const SCALAR_TYPES = ['string', 'integer', 'boolean', 'real', 'data', 'date'];
+  const KEY_PLACEHOLDERS = {data: 'base64', date: '2026-01-02T03:04:05Z'};
+  const DATE_RE = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
+  const BASE64_RE = /^[A-Za-z0-9+/\s]*={0,2}\s*$/;
+
+  // A value typed in the command form that cannot be sent; its message is one sentence.
+  class Refusal extends Error {}
+
+  // GET /command-types, asked once: the schema is the server's and the same for everyone. A
+  // failure is not kept, so the next form asks again.
+  function commandTypes() {
+    if (!state.commandTypes) {
+      state.commandTypes = api('GET', '/command-types').catch((e) => {
+        state.commandTypes = null;
+        throw e;
+      });
+    }
+    return state.commandTypes;
+  }
+
+  // Text typed for a scalar of `type` as the admin API takes it (data as base64 and dates as
+  // text; the server converts them).
+  function scalarValue(type, text, name) {
+    switch (type) {
+      case 'integer':
+        if (!/^-?\d+$/.test(text)) throw new Refusal(`${name} must be a whole number, not \u201c${text}\u201d.`);
+        return Number(text);
+      case 'real':
+        if (text === '' || !Number.isFinite(Number(text))) throw new Refusal(`${name} must be a number, not \u201c${text}\u201d.`);
+        return Number(text);
+      case 'boolean':
+        if (/^(true|yes|1)$/i.test(text)) return true;
+        if (/^(false|no|0)$/i.test(text)) return false;
+        throw new Refusal(`${name} must be true or false, not \u201c${text}\u201d.`);
+      case 'date':
+        if (!DATE_RE.test(text)) throw new Refusal(`${name} must be a UTC date such as 2026-01-02T03:04:05Z.`);
+        return text;
+      case 'data':
+        if (!BASE64_RE.test(text)) throw new Refusal(`${name} must be base64 (A\u2013Z, a\u2013z, 0\u20139, + and /).`);
+        return text.replace(/\s+/g, '');
+      default:
+        return text;
+    }
+  }
+
+  // The type of the elements of an array typed as a comma-separated list; null when its
+  // elements are dictionaries or unknown (JSON then).
+  function listElementType(key) {
+    const sub = arrayOf(key.subkeys);
+    return key.type === 'array' && sub.length === 1 && SCALAR_TYPES.includes(sub[0].type) ? sub[0].type : null;
+  }
+
+  function unsetOption() {
+    return h('option', {value: ''}, '(not set)');
+  }
+
+  // The control of one key of a command and how its value is read: read() gives the value to
+  // send, undefined when left empty, or throws a Refusal.
+  function keyControl(key, attrs) {
+    const allowed = arrayOf(key.allowed).map(String);
+    const elementType = listElementType(key);
+    if (key.type === 'boolean') {
+      // Three states: a checkbox could not leave an optional key out.
+      const control = h('select', attrs, unsetOption(), h('option', {value: 'true'}, 'true'), h('option', {value: 'false'}, 'false'));
+      return {control, read: () => (control.value === '' ? undefined : control.value === 'true')};
+    }
+    if (allowed.length > 0 && SCALAR_TYPES.includes(key.type)) {
+      const control = h('select', attrs, unsetOption(), allowed.map((v) => h('option', {value: v}, v)));
+      return {control, read: () => (control.value === '' ? undefined : scalarValue(key.type, control.value, key.name))};
+    }
+    if (key.type === 'integer' || key.type === 'real') {
+      const control = h('input', Object.assign({type: 'number', step: key.type === 'integer' ? '1' : 'any'}, attrs));
+      return {control, read: () => {
+        // A number field holds "" for text that is not a number: badInput tells it from empty.
+        if (control.validity.badInput) throw new Refusal(`${key.name} must be a number.`);
+        const text = control.value.trim();
+        return text === '' ? undefined : scalarValue(key.type, text, key.name);
+      }};
+    }
+    if (SCALAR_TYPES.includes(key.type) || elementType) {
+      const control = h('input', Object.assign({type: 'text', spellcheck: 'false',
+        placeholder: elementType ? `comma-separated${KEY_PLACEHOLDERS[elementType] ? ` (${KEY_PLACEHOLDERS[elementType]})` : ''}`
+          : KEY_PLACEHOLDERS[key.type]}, attrs));
+      return {control, read: () => {
+        const text = key.type === 'string' ? control.value : control.value.trim();
+        if (text.trim() === '') return undefined;
+        if (!elementType) return scalarValue(key.type, text, key.name);
+        return text.split(',').map((x) => x.trim()).filter((x) => x !== '').map((x) => scalarValue(elementType, x, key.name));
+      }};
+    }
+    // Dictionaries, arrays of dictionaries, anything: JSON.
+    const control = h('textarea', Object.assign({rows: '4', spellcheck: 'false',
+      placeholder: key.type === 'dictionary' ? '{ }' : (key.type === 'array' ? '[ ]' : 'JSON')}, attrs));
+    return {control, read: () => {
+      if (control.value.trim() === '') return undefined;
+      const parsed = parseJsonText(control.value, key.name);
+      if (parsed.refusal) throw new Refusal(parsed.refusal);
+      if (key.type === 'dictionary' && !isObject(parsed.value)) throw new Refusal(`${key.name} must be a JSON object, { \u2026 }.`);
+      if (key.type === 'array' && !Array.isArray(parsed.value)) throw new Refusal(`${key.name} must be a JSON array, [ \u2026 ].`);
+      return parsed.value;
+    }};
+  }
+
+  // One key of a command as a labelled field: {node, name, required, read, focus}.
+  function commandField(key) {
+    const id = `command-key-${key.name}`;
+    const {control, read} = keyControl(key, {id, 'data-test': id, 'data-key': key.name, autocomplete: 'off'});
+    const known = arrayOf(key.subkeys).map((k) => k.name).filter(Boolean);
+    const hint = key.type === 'dictionary' && known.length > 0 ? `Keys: ${known.join(', ')}` : null;
+    const node = h('div', {class: 'field command-field' + (control.tagName === 'TEXTAREA' ? ' wide' : ''),
+      'data-required': key.required ? 'true' : null},
+      h('label', {for: id}, key.name, h('span', {class: 'muted small'}, ` ${key.type}`),
+        key.required ? h('span', {class: 'required'}, ' required') : null),
+      control,
+      hint ? h('span', {class: 'hint muted'}, hint) : null);
+    return {node, name: key.name, required: Boolean(key.required), read, focus: () => control.focus()};
+  }
+
+  // The parameters the form's fields hold, or a Refusal's sentence (shown; nothing is sent).
+  function commandParameters(fields) {
+    const parameters = {};
+    for (const f of fields) {
+      let value;
+      try {
+        value = f.read();
+      } catch (e) {
+        if (!(e instanceof Refusal)) throw e;
+        return {refusal: e.message, field: f};
+      }
+      if (value === undefined) {
+        if (f.required) return {refusal: `Enter ${f.name}: the command needs it.`, field: f};
+        continue;  // unset optional keys are left out
+      }
+      parameters[f.name] = value;
+    }
+    return {parameters};
+  }
+
+  // The form of any command the device's channel takes, made from the server's schema. open,
+  // send and cancel: the actions panel's.
+  async function openCommandForm(ctx, open, send, cancel) {
+    const enrollment = arrayOf(ctx.page.enrollments).find((e) => isObject(e) && e.id === ctx.enrollmentId);
+    const channel = enrollment && enrollment.channel === 'user' ? 'user_channel' : 'device_channel';
+    const select = h('select', {id: 'command-type', 'data-test': 'command-type', disabled: true},
+      h('option', {value: ''}, 'Loading\u2026'));
+    const area = h('div', {class: 'form-row command-fields', id: 'command-fields'});
+    const submit = h('button', {type: 'submit', class: 'button primary', id: 'command-submit', 'data-test': 'command-submit',
+      disabled: true}, 'Send');
+    const form = h('form', {class: 'card inline-form command-form', id: 'command-form', 'data-test': 'command-form',
+      novalidate: true},
+      h('h3', null, 'Send another command'),
+      formField('command-type', 'Request type', select),
+      area,
+      h('div', {class: 'form-actions'}, submit, cancel()));
+    open(form);
+    let types;
+    try {
+      types = await commandTypes();
+    } catch (e) {
+      if (form.isConnected) showError(e);
+      return;
+    }
+    if (!form.isConnected) return;
+    const usable = arrayOf(types).filter((t) => isObject(t) && typeof t.request_type === 'string' && t[channel]);
+    select.replaceChildren(h('option', {value: ''}, 'Choose\u2026'),
+      ...usable.map((t) => h('option', {value: t.request_type}, t.request_type)));
+    select.disabled = false;
+    select.focus();
+    let fields = [];
+    select.addEventListener('change', () => {
+      const type = usable.find((t) => t.request_type === select.value);
+      fields = type ? arrayOf(type.keys).filter((k) => isObject(k) && typeof k.name === 'string').map(commandField) : [];
+      area.replaceChildren(...(!type ? [] : fields.length === 0 ? [h('p', {class: 'muted'}, 'It takes no parameters.')]
+        : fields.map((f) => f.node)));
+      submit.disabled = !type;
+    });
+    form.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      if (select.value === '') return;
+      const r = commandParameters(fields);
+      if (r.refusal) {
+        showMessage(r.refusal, 'error');
+        r.field.focus();
+        return;
+      }
+      send(select.value, r.parameters);
+    });
   }
 
   // ---- the catalog: shared pieces ---------------------------------------------------------
@@ -1139,6 +1443,187 @@
 
   const arrayOf = (v) => (Array.isArray(v) ? v : []);
   const countOf = (v) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+
+  function breadcrumb(href, text) {
+    return h('p', {class: 'breadcrumb'}, h('a', {href}, text));
+  }
+
+  // The head of an item's page: its name, and short facts under it.
+  function itemHead(titleId, title, facts) {
+    return h('div', {class: 'page-head'}, h('h1', {id: titleId}, title), h('p', {class: 'facts'}, facts));
+  }
+
+  // Those of `keys` that `obj` has, for a details table.
+  function pick(obj, keys) {
+    const out = {};
+    for (const k of keys) if (Object.prototype.hasOwnProperty.call(obj, k)) out[k] = obj[k];
+    return out;
+  }
+
+  // The start of an item's page (group, profile, app, declaration): the breadcrumb while it
+  // loads, then {item, groups}. groups: for an admin's assign form, asked at the same time (an
+  // Error when they could not be loaded: the form says so). null when the page moved on or the
+  // item could not be loaded (the page says why). keep: a reload after a change; the page stays
+  // as it is meanwhile. o: {pageId, crumb() -> node, path, what: 'app', withGroups}
+  async function loadItem(view, seq, keep, o) {
+    const page = (...body) => h('div', {id: o.pageId}, o.crumb(), body);
+    if (!keep) view.replaceChildren(page(loading()));
+    const groupsAnswer = o.withGroups && isAdmin() ? api('GET', '/groups').catch((e) => e) : null;
+    let item;
+    try {
+      item = await api('GET', o.path);
+    } catch (e) {
+      if (!current(seq)) return null;
+      showError(e);
+      if (!keep) {
+        view.replaceChildren(page(h('p', {class: 'muted'},
+          e.status === 404 ? `There is no such ${o.what}.` : `The ${o.what} could not be loaded.`)));
+      }
+      return null;
+    }
+    const groups = await groupsAnswer;
+    if (!current(seq)) return null;
+    return {item, groups};
+  }
+
+  // A list page of the catalog (profiles, apps, declarations): an admin's form above the table,
+  // the table filled from GET o.path. o: {prefix: 'app' (ids app-count, app-table), what: 'apps',
+  // title, intro (node or null), headers, form(seq, load) -> node (admins only), row(item),
+  // empty: [text for an admin, text for the others]}
+  function renderCatalogList(view, seq, o) {
+    document.title = `${o.title} \u2013 MDM console`;
+    const total = h('span', {id: `${o.prefix}-count`, class: 'muted'});
+    const table = listTable({id: `${o.prefix}-table`, class: `list ${o.what}`}, o.headers,
+      [emptyRow(o.headers.length, 'Loading\u2026')]);
+    const load = async () => {
+      const answer = await loadListInto(table, o.headers.length, seq, o.path, o.what);
+      if (answer === undefined) return;
+      const items = arrayOf(answer).filter((x) => isObject(x) && typeof x.identifier === 'string');
+      table.tBodies[0].replaceChildren(...(items.length === 0
+        ? [emptyRow(o.headers.length, isAdmin() ? o.empty[0] : o.empty[1])] : items.map(o.row)));
+      total.textContent = `${items.length} in all`;
+    };
+    view.replaceChildren(h('div', {id: `${o.what}-page`},
+      pageHead(o.title, total),
+      o.intro,
+      isAdmin() ? o.form(seq, load) : null,
+      tableWrap(table)));
+    return load();
+  }
+
+  // An admin's form that assigns an item to a group. o: {prefix: 'profile' (ids profile-group,
+  // profile-assign-submit), base: '/profiles/<id>', groups: GET /groups' answer or an Error,
+  // assigned: the names it has, reload}
+  function assignPanel(seq, o) {
+    const select = h('select', {id: `${o.prefix}-group`, 'data-test': `${o.prefix}-group`});
+    const submit = h('button', {type: 'submit', class: 'button primary', id: `${o.prefix}-assign-submit`,
+      'data-test': `${o.prefix}-assign-submit`}, 'Assign');
+    const form = h('form', {id: `${o.prefix}-assign`, 'data-test': `${o.prefix}-assign`, class: 'card catalog-form',
+      novalidate: true},
+      h('h2', null, 'Assign to a group'),
+      h('div', {class: 'form-row'}, formField(`${o.prefix}-group`, 'Group', select), h('div', {class: 'field'}, submit)));
+    const unusable = (...why) => {
+      select.disabled = true;
+      submit.disabled = true;
+      form.append(h('p', {class: 'hint muted'}, why));
+    };
+    if (o.groups instanceof Error) {
+      showError(o.groups);
+      unusable('The groups could not be loaded.');
+    } else {
+      const list = arrayOf(o.groups).filter((g) => isObject(g) && typeof g.name === 'string');
+      fillGroupSelect(select, list);
+      // The first group that does not have the item yet.
+      const next = list.find((g) => !o.assigned.includes(g.name));
+      if (next) select.value = next.name;
+      if (list.length === 0) unusable('No group yet: create one on the ', h('a', {href: '#/groups'}, 'Groups'), ' page.');
+    }
+    form.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      const group = select.value;
+      if (group === '') return;
+      submitChange(seq, submit, () => api('POST', `${o.base}/groups`, {groups: [group]}), o.reload,
+        (r) => (r.assigned === 0 ? `Assigned to ${group} already: nothing changed` : `Assigned to ${group}`));
+    });
+    return form;
+  }
+
+  // The groups an item is assigned to, linked; an admin unassigns one with the button on its
+  // line. o: {base: '/apps/<id>', assigned: names, reload}
+  function assignedSection(seq, o, emptyText) {
+    const line = (name) => {
+      const li = h('li', {'data-group': name, class: 'item-line'}, h('a', {href: groupHref(name)}, name));
+      if (isAdmin()) {
+        const button = h('button', {type: 'button', class: 'button compact danger-outline', 'data-test': 'unassign',
+          'aria-label': `Unassign from ${name}`}, 'Unassign');
+        button.addEventListener('click', () => submitChange(seq, button,
+          () => api('DELETE', `${o.base}/groups`, {groups: [name]}), o.reload,
+          (r) => (r.unassigned === 0 ? `Not assigned to ${name}: nothing changed` : `Unassigned from ${name}`)));
+        li.append(button);
+      }
+      return li;
+    };
+    return countSection('groups', 'Groups', o.assigned.length, plainList(o.assigned, line, emptyText));
+  }
+
+  function closeButton(area, test) {
+    const button = h('button', {type: 'button', class: 'button secondary', 'data-test': test}, 'Cancel');
+    button.addEventListener('click', () => area.replaceChildren());
+    return button;
+  }
+
+  // An admin's removal of an item, confirmed first; then the list page says it is gone. A 409
+  // (still assigned, a group with groups inside) shows the server's sentence as it is and, where
+  // the server takes ?force=1, a button that removes it anyway.
+  // o: {prefix: 'app' (data-test app-remove, app-remove-confirm, app-remove-force), what: 'App',
+  //     name, path, listHref, note, done: 'removed', force: bool}
+  function removeSection(seq, o) {
+    const area = h('div', {class: 'remove-area'});
+    const open = h('button', {type: 'button', class: 'button danger-outline', id: `${o.prefix}-remove`,
+      'data-test': `${o.prefix}-remove`}, `${o.done === 'deleted' ? 'Delete' : 'Remove'} ${o.what.toLowerCase()}`);
+    open.addEventListener('click', () => {
+      area.replaceChildren(removeConfirm(seq, o, area));
+      area.querySelector('button').focus();
+    });
+    return section('remove', o.done === 'deleted' ? 'Delete' : 'Remove', h('p', {class: 'hint muted'}, o.note),
+      h('div', {class: 'form-actions'}, open), area);
+  }
+
+  function removeConfirm(seq, o, area) {
+    const sentence = `${o.what} ${o.name} ${o.done}`;
+    const verb = o.done === 'deleted' ? 'Delete' : 'Remove';
+    const confirm = h('button', {type: 'button', class: 'button danger', 'data-test': `${o.prefix}-remove-confirm`}, verb);
+    const force = o.force ? h('button', {type: 'button', class: 'button danger', 'data-test': `${o.prefix}-remove-force`,
+      hidden: true}, `${verb} anyway`) : null;
+    const remove = (button, forced) => submitChange(seq, button, async () => {
+      try {
+        return await api('DELETE', o.path + (forced ? '?force=1' : ''));
+      } catch (e) {
+        if (force && e.status === 409) force.hidden = false;
+        throw e;
+      }
+    }, async () => {
+      state.flash = {text: sentence, kind: 'success'};
+      go(o.listHref);
+    }, () => sentence);
+    confirm.addEventListener('click', () => remove(confirm, false));
+    if (force) force.addEventListener('click', () => remove(force, true));
+    return h('div', {class: 'card inline-form danger-zone', 'data-test': `${o.prefix}-remove-form`},
+      h('h3', null, `${verb} ${o.name}?`),
+      o.force ? h('p', {class: 'hint muted'}, 'While it is assigned to a group the server refuses; removing it anyway ' +
+        'takes it from its groups and their devices.') : null,
+      h('div', {class: 'form-actions'}, confirm, force, closeButton(area, `${o.prefix}-remove-cancel`)));
+  }
+
+  // Text typed or uploaded as JSON: {value}, or {refusal} saying in one sentence why it is not
+  // sent. what: 'The declaration', 'Key Settings'.
+  function parseJsonText(text, what) {
+    try {
+      return {value: JSON.parse(text)};
+    } catch (e) {
+      return {refusal: `${what} is not valid JSON (${e.message}); nothing was sent.`};
+    }
+  }
 
   // ---- groups -----------------------------------------------------------------------------
 
@@ -1235,36 +1720,59 @@
     return load();
   }
 
-  function memberRow(d) {
+  // remove: the admin's button for the row, or null.
+  function memberRow(d, remove) {
     const name = d.device_name || d.serial_number || d.id;
     return h('tr', {'data-device-id': d.id},
       h('td', null, d.id ? h('a', {href: deviceHref(d.id), class: d.device_name ? null : 'unnamed'}, name) : none()),
       h('td', {class: 'mono'}, d.serial_number || none()),
-      h('td', null, d.source ? h('span', {class: 'badge', 'data-source': d.source}, d.source) : none()));
+      h('td', null, d.source ? h('span', {class: 'badge', 'data-source': d.source}, d.source) : none()),
+      remove ? h('td', null, remove) : null);
   }
 
-  function groupBreadcrumb() {
-    return h('p', {class: 'breadcrumb'}, h('a', {href: '#/groups'}, 'Groups'));
+  const groupBreadcrumb = () => breadcrumb('#/groups', 'Groups');
+
+  // An admin's button that takes one device out of the group.
+  function removeMemberButton(seq, group, d, reload) {
+    const button = h('button', {type: 'button', class: 'button compact danger-outline', 'data-test': 'member-remove',
+      'aria-label': `Remove ${d.device_name || d.serial_number || d.id} from ${group}`}, 'Remove');
+    button.addEventListener('click', () => submitChange(seq, button,
+      () => api('DELETE', `/groups/${encodeURIComponent(group)}/devices`, {device_ids: [d.id]}), reload,
+      (r) => `Removed ${countOf(r.removed)} device(s) from ${group}`));
+    return button;
+  }
+
+  function membersSection(seq, group, devices, reload) {
+    const admin = isAdmin();
+    const headers = [['Name'], ['Serial number'], ['Joined by']];
+    if (admin) headers.push([h('span', {class: 'visually-hidden'}, 'Remove')]);
+    return countSection('members', 'Devices', devices.length,
+      admin && devices.some((d) => d.source === 'rule')
+        ? h('p', {class: 'hint muted'}, 'A device the rule brought in joins again at the next mdmcron run while it ' +
+          'matches the rule.') : null,
+      devices.length === 0 ? h('p', {class: 'muted'}, 'No device in this group.')
+        : tableWrap(listTable({id: 'group-members'}, headers,
+          devices.map((d) => memberRow(d, admin && d.id ? removeMemberButton(seq, group, d, reload) : null))),
+        devices.length > 15 ? 'scroll' : null));
+  }
+
+  // What the group carries, each linked to its page. href: profileHref, appHref, declarationHref.
+  function carriedList(items, attr, href, title, detail) {
+    return plainList(items, (x) => h('li', {[attr]: x.identifier},
+      h('a', {href: href(x.identifier)}, title(x) || x.identifier),
+      title(x) ? h('span', {class: 'muted mono small'}, ` ${x.identifier}`) : null,
+      detail(x) ? h('span', {class: 'muted small'}, ` ${detail(x)}`) : null));
   }
 
   async function renderGroup(view, seq, name, keep) {
     document.title = 'Group \u2013 MDM console';
-    if (!keep) view.replaceChildren(h('div', {id: 'group-page'}, groupBreadcrumb(), loading()));
-    let g;
-    try {
-      g = await api('GET', '/groups/' + encodeURIComponent(name));
-    } catch (e) {
-      if (!current(seq)) return;
-      showError(e);
-      if (!keep) {
-        view.replaceChildren(h('div', {id: 'group-page'}, groupBreadcrumb(),
-          h('p', {class: 'muted'}, e.status === 404 ? 'There is no such group.' : 'The group could not be loaded.')));
-      }
-      return;
-    }
-    if (!current(seq)) return;
+    const loaded = await loadItem(view, seq, keep, {pageId: 'group-page', crumb: groupBreadcrumb,
+      path: '/groups/' + encodeURIComponent(name), what: 'group'});
+    if (!loaded) return;
+    const g = loaded.item;
     const title = typeof g.name === 'string' ? g.name : name;
     document.title = `${title} \u2013 MDM console`;
+    const reload = () => renderGroup($('#view'), seq, title, true);
     const devices = arrayOf(g.devices).filter(isObject);
     const serials = arrayOf(g.serials);
     const children = arrayOf(g.children);
@@ -1286,31 +1794,26 @@
 
     const root = h('div', {id: 'group-page', 'data-group': title},
       groupBreadcrumb(),
-      h('div', {class: 'page-head'},
-        h('h1', {id: 'group-title'}, title),
-        h('p', {class: 'facts'}, facts)),
-      isAdmin() ? addDevicePanel(seq, title) : null,
+      itemHead('group-title', title, facts),
+      isAdmin() ? h('div', {class: 'form-pair'}, addDevicePanel(seq, title), rulePanel(seq, title, g.rule, reload)) : null,
       h('div', {class: 'grid group-grid'},
-        countSection('members', 'Devices', devices.length,
-          devices.length === 0 ? h('p', {class: 'muted'}, 'No device in this group.')
-            : tableWrap(listTable({id: 'group-members'}, [['Name'], ['Serial number'], ['Joined by']], devices.map(memberRow)),
-              devices.length > 15 ? 'scroll' : null)),
+        membersSection(seq, title, devices, reload),
         countSection('serials', 'Serial numbers', serials.length,
           h('p', {class: 'hint muted'}, 'A device with one of these serial numbers joins when it enrolls.'),
           plainList(serials, (s) => h('li', {class: 'mono', 'data-serial': String(s)}, String(s)), 'None.')),
         countSection('children', 'Groups inside', children.length,
           plainList(children, (c) => h('li', {'data-group': String(c)}, h('a', {href: groupHref(String(c))}, String(c))), 'None.')),
         countSection('profiles', 'Profiles', profiles.length, inherited,
-          plainList(profiles, (p) => h('li', {'data-profile': p.identifier},
-            h('a', {href: profileHref(p.identifier)}, p.display_name || p.identifier),
-            p.display_name ? h('span', {class: 'muted mono small'}, ` ${p.identifier}`) : null,
-            p.version !== undefined && p.version !== null ? h('span', {class: 'muted small'}, ` version ${p.version}`) : null))),
+          carriedList(profiles, 'data-profile', profileHref, (p) => p.display_name,
+            (p) => (p.version !== undefined && p.version !== null ? `version ${p.version}` : null))),
         countSection('apps', 'Apps', apps.length,
-          plainList(apps, (a) => h('li', {'data-app': a.identifier}, a.name || a.identifier,
-            a.name ? h('span', {class: 'muted mono small'}, ` ${a.identifier}`) : null))),
+          carriedList(apps, 'data-app', appHref, (a) => a.name, () => null)),
         countSection('declarations', 'Declarations', declarations.length,
-          plainList(declarations, (d) => h('li', {'data-declaration': d.identifier}, h('span', {class: 'mono'}, d.identifier),
-            d.type ? h('span', {class: 'muted small'}, ` ${d.type}`) : null)))));
+          carriedList(declarations, 'data-declaration', declarationHref, () => null, (d) => d.type)),
+        isAdmin() ? removeSection(seq, {prefix: 'group', what: 'Group', name: title,
+          path: '/groups/' + encodeURIComponent(title), listHref: '#/groups', done: 'deleted', force: false,
+          note: 'Its devices stay enrolled; what it carries leaves them at the next mdmcron run. A group with groups ' +
+            'inside cannot be deleted.'}) : null));
     view.replaceChildren(root);
   }
 
@@ -1336,6 +1839,37 @@
       submitChange(seq, submit, () => api('POST', `/groups/${encodeURIComponent(group)}/devices`, {device_ids: ids}),
         () => renderGroup($('#view'), seq, group, true),
         (r) => `Added ${countOf(r.added)} device(s) to ${group}`);
+    });
+    return form;
+  }
+
+  const RULE_FIELDS = [['model', 'Model like', 'iPad%'], ['product', 'Product like', 'iPad13,%'],
+    ['os_min', 'OS from', '17.0'], ['os_max', 'OS up to', '18.9']];
+
+  // An admin's form for the group's rule: mdmcron puts the devices that match it in the group.
+  // Empty fields are left out; all empty clears the rule.
+  function rulePanel(seq, group, rule, reload) {
+    const existing = isObject(rule) ? rule : {};
+    const inputs = RULE_FIELDS.map(([key, , example]) => h('input', {id: `group-rule-${key}`, 'data-test': `group-rule-${key}`,
+      type: 'text', autocomplete: 'off', spellcheck: 'false', maxlength: '200', placeholder: example,
+      value: typeof existing[key] === 'string' ? existing[key] : ''}));
+    const submit = h('button', {type: 'submit', class: 'button primary', id: 'group-rule-submit',
+      'data-test': 'group-rule-submit'}, 'Save rule');
+    const form = h('form', {id: 'group-rule-form', 'data-test': 'group-rule-form', class: 'card catalog-form', novalidate: true},
+      h('h2', null, 'Rule'),
+      h('div', {class: 'form-row'}, RULE_FIELDS.map(([key, text], i) => formField(`group-rule-${key}`, text, inputs[i])),
+        h('div', {class: 'field'}, submit)),
+      h('p', {class: 'hint muted'}, '% stands for any text; OS bounds are included. Leave every field empty to clear ' +
+        'the rule.'));
+    form.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      const body = {};
+      RULE_FIELDS.forEach(([key], i) => {
+        const v = inputs[i].value.trim();
+        if (v !== '') body[key] = v;
+      });
+      submitChange(seq, submit, () => api('PUT', `/groups/${encodeURIComponent(group)}/rule`, body), reload,
+        (r) => (r.rule ? `Rule of ${group}: ${ruleText(r.rule)}` : `Rule of ${group} cleared`));
     });
     return form;
   }
@@ -1376,67 +1910,51 @@
     });
   }
 
-  async function renderProfiles(view, seq) {
-    document.title = 'Profiles \u2013 MDM console';
-    const total = h('span', {id: 'profile-count', class: 'muted'});
-    const headers = [['Name'], ['Identifier'], ['Version', 'num'], ['Groups'], ['Installed', 'num'], ['Pending', 'num'],
-      ['Failed', 'num'], ['Held', 'num']];
-    const table = listTable({id: 'profile-table', class: 'list profiles'}, headers, [emptyRow(headers.length, 'Loading\u2026')]);
-    let form = null;
-    if (isAdmin()) {
-      const file = h('input', {type: 'file', id: 'profile-file', 'data-test': 'profile-file',
-        accept: `.mobileconfig,${PROFILE_TYPE}`});
-      const submit = h('button', {type: 'submit', class: 'button primary', id: 'profile-upload-submit',
-        'data-test': 'profile-upload-submit'}, 'Upload');
-      form = h('form', {id: 'profile-upload', 'data-test': 'profile-upload', class: 'card catalog-form', novalidate: true},
-        h('h2', null, 'Add or edit a profile'),
-        h('div', {class: 'form-row'},
-          formField('profile-file', 'Configuration profile (.mobileconfig)', file),
-          h('div', {class: 'field'}, submit)),
-        h('p', {class: 'hint muted'}, 'XML, binary or signed. A profile with the PayloadIdentifier of one already here ' +
-          'replaces it: its devices get the new version.'));
-      form.addEventListener('submit', (ev) => {
-        ev.preventDefault();
-        const chosen = file.files && file.files[0];
-        if (!chosen) {
-          showMessage('Choose a .mobileconfig file to upload.', 'error');
-          file.focus();
-          return;
-        }
-        if (chosen.size === 0) {
-          showMessage(`The file ${chosen.name} is empty.`, 'error');
-          return;
-        }
-        submitChange(seq, submit,
-          async () => api('POST', '/profiles', await readFile(chosen), {contentType: PROFILE_TYPE}),
-          async () => {
-            file.value = '';
-            await load();
-          },
-          (r) => `Profile ${r.identifier} ${r.change || 'added'}` +
-            (r.version !== undefined && r.version !== null ? ` (version ${r.version})` : ''));
-      });
-    }
-    view.replaceChildren(h('div', {id: 'profiles-page'},
-      pageHead('Profiles', total),
-      form,
-      tableWrap(table)));
-
-    const load = async () => {
-      const answer = await loadListInto(table, headers.length, seq, '/profiles', 'profiles');
-      if (answer === undefined) return;
-      const profiles = arrayOf(answer).filter((p) => isObject(p) && typeof p.identifier === 'string');
-      table.tBodies[0].replaceChildren(...(profiles.length === 0
-        ? [emptyRow(headers.length, isAdmin() ? 'No profiles yet: upload the first one above.' : 'No profiles yet.')]
-        : profiles.map(profileRow)));
-      total.textContent = `${profiles.length} in all`;
-    };
-    return load();
+  function profileUploadForm(seq, load) {
+    const file = h('input', {type: 'file', id: 'profile-file', 'data-test': 'profile-file',
+      accept: `.mobileconfig,${PROFILE_TYPE}`});
+    const submit = h('button', {type: 'submit', class: 'button primary', id: 'profile-upload-submit',
+      'data-test': 'profile-upload-submit'}, 'Upload');
+    const form = h('form', {id: 'profile-upload', 'data-test': 'profile-upload', class: 'card catalog-form', novalidate: true},
+      h('h2', null, 'Add or edit a profile'),
+      h('div', {class: 'form-row'},
+        formField('profile-file', 'Configuration profile (.mobileconfig)', file),
+        h('div', {class: 'field'}, submit)),
+      h('p', {class: 'hint muted'}, 'XML, binary or signed. A profile with the PayloadIdentifier of one already here ' +
+        'replaces it: its devices get the new version.'));
+    form.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      const chosen = file.files && file.files[0];
+      if (!chosen) {
+        showMessage('Choose a .mobileconfig file to upload.', 'error');
+        file.focus();
+        return;
+      }
+      if (chosen.size === 0) {
+        showMessage(`The file ${chosen.name} is empty.`, 'error');
+        return;
+      }
+      submitChange(seq, submit,
+        async () => api('POST', '/profiles', await readFile(chosen), {contentType: PROFILE_TYPE}),
+        async () => {
+          file.value = '';
+          await load();
+        },
+        (r) => `Profile ${r.identifier} ${r.change || 'added'}` +
+          (r.version !== undefined && r.version !== null ? ` (version ${r.version})` : ''));
+    });
+    return form;
   }
 
-  function profileBreadcrumb() {
-    return h('p', {class: 'breadcrumb'}, h('a', {href: '#/profiles'}, 'Profiles'));
+  function renderProfiles(view, seq) {
+    return renderCatalogList(view, seq, {prefix: 'profile', what: 'profiles', title: 'Profiles', path: '/profiles',
+      headers: [['Name'], ['Identifier'], ['Version', 'num'], ['Groups'], ['Installed', 'num'], ['Pending', 'num'],
+        ['Failed', 'num'], ['Held', 'num']],
+      form: profileUploadForm, row: profileRow,
+      empty: ['No profiles yet: upload the first one above.', 'No profiles yet.']});
   }
+
+  const profileBreadcrumb = () => breadcrumb('#/profiles', 'Profiles');
 
   function profileDeviceRow(d) {
     return h('tr', {'data-device-id': d.device_id, 'data-status': d.status},
@@ -1450,56 +1968,37 @@
 
   async function renderProfile(view, seq, identifier, keep) {
     document.title = 'Profile \u2013 MDM console';
-    if (!keep) view.replaceChildren(h('div', {id: 'profile-page'}, profileBreadcrumb(), loading()));
-    // The groups for the assign form, asked at the same time (an error is shown below).
-    const groupsAnswer = isAdmin() ? api('GET', '/groups').catch((e) => e) : null;
-    let p;
-    try {
-      p = await api('GET', '/profiles/' + encodeURIComponent(identifier));
-    } catch (e) {
-      if (!current(seq)) return;
-      showError(e);
-      if (!keep) {
-        view.replaceChildren(h('div', {id: 'profile-page'}, profileBreadcrumb(),
-          h('p', {class: 'muted'}, e.status === 404 ? 'There is no such profile.' : 'The profile could not be loaded.')));
-      }
-      return;
-    }
-    const groups = await groupsAnswer;
-    if (!current(seq)) return;
+    const loaded = await loadItem(view, seq, keep, {pageId: 'profile-page', crumb: profileBreadcrumb,
+      path: '/profiles/' + encodeURIComponent(identifier), what: 'profile', withGroups: true});
+    if (!loaded) return;
+    const p = loaded.item;
     const id = typeof p.identifier === 'string' ? p.identifier : identifier;
     const title = p.display_name || id;
     document.title = `${title} \u2013 MDM console`;
     const deployments = isObject(p.deployments) ? p.deployments : {};
     const devices = arrayOf(p.devices).filter(isObject);
-    const assigned = arrayOf(p.groups).map(String);
+    const catalog = {base: '/profiles/' + encodeURIComponent(id), assigned: arrayOf(p.groups).map(String),
+      reload: () => renderProfile($('#view'), seq, id, true)};
 
     const facts = [h('span', {class: 'mono'}, id)];
     if (p.version !== undefined && p.version !== null) facts.push(h('span', null, `version ${p.version}`));
     facts.push(h('span', null, p.signer ? `signed by ${p.signer}` : 'unsigned'));
     if (p.updated_at) facts.push(h('span', null, 'changed ', timeNode(p.updated_at, true)));
 
-    const details = {};
-    for (const k of ['identifier', 'display_name', 'payload_uuid', 'version', 'signer', 'placeholders', 'content_hash',
-      'created_at', 'updated_at']) {
-      if (Object.prototype.hasOwnProperty.call(p, k)) details[k] = p[k];
-    }
+    const details = pick(p, ['identifier', 'display_name', 'payload_uuid', 'version', 'signer', 'placeholders',
+      'content_hash', 'created_at', 'updated_at']);
     const xml = h('pre', {id: 'profile-xml', class: 'xml'});
     xml.textContent = typeof p.xml === 'string' ? p.xml : '';
 
     const root = h('div', {id: 'profile-page', 'data-profile': id},
       profileBreadcrumb(),
-      h('div', {class: 'page-head'},
-        h('h1', {id: 'profile-title'}, title),
-        h('p', {class: 'facts'}, facts)),
-      isAdmin() ? assignPanel(seq, id, groups, assigned) : null,
+      itemHead('profile-title', title, facts),
+      isAdmin() ? assignPanel(seq, Object.assign({prefix: 'profile', groups: loaded.groups}, catalog)) : null,
       h('div', {class: 'stats', id: 'profile-states'},
         DEPLOYMENT_STATES.map((s) => statCard(`profile-${s}`, label(s), countOf(deployments[s])))),
       h('div', {class: 'grid profile-grid'},
         section('details', 'Profile', tableWrap(keyValueTable(details, null, 1))),
-        countSection('groups', 'Groups', assigned.length,
-          assigned.length === 0 ? h('p', {class: 'muted'}, 'In no group: no device gets it.')
-            : h('ul', {class: 'plain items'}, assigned.map((n) => h('li', {'data-group': n}, h('a', {href: groupHref(n)}, n))))),
+        assignedSection(seq, catalog, 'In no group: no device gets it.'),
         countSection('devices', 'Devices', devices.length,
           devices.length === 0 ? h('p', {class: 'muted'}, 'No device has it or waits for it yet.')
             : tableWrap(listTable({id: 'profile-devices'}, [['Device'], ['Status'], ['Detail'], ['Updated']],
@@ -1507,44 +2006,264 @@
         section('content', 'Content',
           typeof p.xml === 'string' && p.xml !== ''
             ? h('details', {class: 'xml-details', id: 'profile-xml-details'}, h('summary', null, 'Show the profile (XML)'), xml)
-            : h('p', {class: 'muted'}, 'No content.'))));
+            : h('p', {class: 'muted'}, 'No content.')),
+        isAdmin() ? removeSection(seq, {prefix: 'profile', what: 'Profile', name: id, path: catalog.base,
+          listHref: '#/profiles', done: 'removed', force: true,
+          note: 'Its devices remove it at the next mdmcron run.'}) : null));
     view.replaceChildren(root);
   }
 
-  function assignPanel(seq, identifier, groups, assigned) {
-    const select = h('select', {id: 'profile-group', 'data-test': 'profile-group'});
-    const submit = h('button', {type: 'submit', class: 'button primary', id: 'profile-assign-submit',
-      'data-test': 'profile-assign-submit'}, 'Assign');
-    const form = h('form', {id: 'profile-assign', 'data-test': 'profile-assign', class: 'card catalog-form', novalidate: true},
-      h('h2', null, 'Assign to a group'),
-      h('div', {class: 'form-row'}, formField('profile-group', 'Group', select), h('div', {class: 'field'}, submit)));
-    if (groups instanceof Error) {
-      showError(groups);
-      select.disabled = true;
-      submit.disabled = true;
-      form.append(h('p', {class: 'hint muted'}, 'The groups could not be loaded.'));
-    } else {
-      const list = arrayOf(groups).filter((g) => isObject(g) && typeof g.name === 'string');
-      fillGroupSelect(select, list);
-      // The first group that does not have the profile yet.
-      const next = list.find((g) => !assigned.includes(g.name));
-      if (next) select.value = next.name;
-      if (list.length === 0) {
-        select.disabled = true;
-        submit.disabled = true;
-        form.append(h('p', {class: 'hint muted'}, 'No group yet: create one on the ', h('a', {href: '#/groups'}, 'Groups'), ' page.'));
-      }
-    }
+  // ---- apps -------------------------------------------------------------------------------
+
+  // "3 of 10 assigned" from the Apps and Books counts; a dash without a location's licences.
+  function licencesText(a) {
+    if (typeof a.licences_total !== 'number') return none();
+    return `${countOf(a.licences_assigned)} of ${a.licences_total} assigned`;
+  }
+
+  function appRow(a) {
+    return h('tr', {'data-app': a.identifier},
+      h('td', null, h('a', {href: appHref(a.identifier), class: a.name ? null : 'unnamed'}, a.name || a.identifier)),
+      h('td', {class: 'mono small'}, a.identifier),
+      h('td', {class: 'num'}, a.itunes_store_id === null || a.itunes_store_id === undefined ? none() : String(a.itunes_store_id)),
+      h('td', {class: 'wrap'}, groupLinks(a.groups)),
+      h('td', null, licencesText(a)));
+  }
+
+  // The App Store ID as the server takes it (a number), null when left empty, undefined when
+  // not a whole number.
+  function storeId(text) {
+    if (text === '') return null;
+    return /^\d{1,15}$/.test(text) ? Number(text) : undefined;
+  }
+
+  function appAddForm(seq, load) {
+    const bundle = h('input', {id: 'app-identifier', 'data-test': 'app-identifier', type: 'text', autocomplete: 'off',
+      spellcheck: 'false', autocapitalize: 'none', maxlength: '255', placeholder: 'com.example.app'});
+    const adam = h('input', {id: 'app-store-id', 'data-test': 'app-store-id', type: 'text', inputmode: 'numeric',
+      autocomplete: 'off', maxlength: '15', placeholder: '361309726'});
+    const name = h('input', {id: 'app-name', 'data-test': 'app-name', type: 'text', autocomplete: 'off', maxlength: '200'});
+    const submit = h('button', {type: 'submit', class: 'button primary', id: 'app-add-submit', 'data-test': 'app-add-submit'},
+      'Add');
+    const form = h('form', {id: 'app-add', 'data-test': 'app-add', class: 'card catalog-form', novalidate: true},
+      h('h2', null, 'Add or edit an app'),
+      h('div', {class: 'form-row'},
+        formField('app-identifier', 'Bundle ID', bundle),
+        formField('app-store-id', 'App Store ID (optional)', adam),
+        formField('app-name', 'Name (optional)', name),
+        h('div', {class: 'field'}, submit)),
+      h('p', {class: 'hint muted'}, 'The App Store ID is the number in the app\u2019s App Store link (id361309726); ' +
+        'Apps and Books licences need it. An app with a bundle ID already here is edited.'));
     form.addEventListener('submit', (ev) => {
       ev.preventDefault();
-      const group = select.value;
-      if (group === '') return;
-      submitChange(seq, submit,
-        () => api('POST', `/profiles/${encodeURIComponent(identifier)}/groups`, {groups: [group]}),
-        () => renderProfile($('#view'), seq, identifier, true),
-        (r) => (r.assigned === 0 ? `Assigned to ${group} already: nothing changed` : `Assigned to ${group}`));
+      const identifier = bundle.value.trim();
+      const id = storeId(adam.value.trim());
+      const refusal = identifier === '' ? 'Enter the app\u2019s bundle ID, such as com.example.app.'
+        : (id === undefined ? 'The App Store ID is a whole number, such as 361309726.' : null);
+      if (refusal) {
+        showMessage(refusal, 'error');
+        (identifier === '' ? bundle : adam).focus();
+        return;
+      }
+      const body = {identifier};
+      if (id !== null) body.itunes_store_id = id;
+      if (name.value.trim() !== '') body.name = name.value.trim();
+      submitChange(seq, submit, () => api('POST', '/apps', body), async () => {
+        for (const input of [bundle, adam, name]) input.value = '';
+        await load();
+      }, (r) => `App ${r.identifier || identifier} ${r.change || 'added'}`);
     });
     return form;
+  }
+
+  function renderApps(view, seq) {
+    return renderCatalogList(view, seq, {prefix: 'app', what: 'apps', title: 'Apps', path: '/apps',
+      intro: h('p', {class: 'muted intro'}, 'App Store apps, installed on the devices of the groups they are assigned ' +
+        'to; with Apps and Books licences when a location holds them.'),
+      headers: [['Name'], ['Bundle ID'], ['App Store ID', 'num'], ['Groups'], ['Licences']],
+      form: appAddForm, row: appRow,
+      empty: ['No apps yet: add the first one above.', 'No apps yet.']});
+  }
+
+  const appBreadcrumb = () => breadcrumb('#/apps', 'Apps');
+
+  function licenceRow(l) {
+    const serial = l.serial_number || '';
+    return h('tr', {'data-serial': serial},
+      h('td', {class: 'mono'}, l.device_id ? h('a', {href: deviceHref(l.device_id)}, serial || l.device_id) : serial || none()),
+      h('td', null, statusBadge(l.state)),
+      h('td', {class: 'wrap'}, l.detail === null || l.detail === undefined || l.detail === '' ? none() : String(l.detail)),
+      h('td', {class: 'num'}, l.error_number === null || l.error_number === undefined ? none() : String(l.error_number)),
+      h('td', null, timeNode(l.updated_at, true)));
+  }
+
+  async function renderApp(view, seq, identifier, keep) {
+    document.title = 'App \u2013 MDM console';
+    const loaded = await loadItem(view, seq, keep, {pageId: 'app-page', crumb: appBreadcrumb,
+      path: '/apps/' + encodeURIComponent(identifier), what: 'app', withGroups: true});
+    if (!loaded) return;
+    const a = loaded.item;
+    const id = typeof a.identifier === 'string' ? a.identifier : identifier;
+    const title = a.name || id;
+    document.title = `${title} \u2013 MDM console`;
+    const licences = arrayOf(a.devices).filter(isObject);
+    const catalog = {base: '/apps/' + encodeURIComponent(id), assigned: arrayOf(a.groups).map(String),
+      reload: () => renderApp($('#view'), seq, id, true)};
+    const facts = [h('span', {class: 'mono'}, id)];
+    if (a.itunes_store_id !== null && a.itunes_store_id !== undefined) facts.push(h('span', null, `App Store ID ${a.itunes_store_id}`));
+    if (a.vpp_location) facts.push(h('span', null, `licences of ${a.vpp_location}`));
+
+    view.replaceChildren(h('div', {id: 'app-page', 'data-app': id},
+      appBreadcrumb(),
+      itemHead('app-title', title, facts),
+      isAdmin() ? assignPanel(seq, Object.assign({prefix: 'app', groups: loaded.groups}, catalog)) : null,
+      h('div', {class: 'grid catalog-grid'},
+        section('details', 'App', tableWrap(keyValueTable(pick(a, ['identifier', 'name', 'itunes_store_id',
+          'management_flags', 'vpp_location', 'licences_total', 'licences_assigned', 'licences_available',
+          'licences_here']), null, 1))),
+        assignedSection(seq, catalog, 'In no group: no device gets it.'),
+        countSection('licences', 'Licences per device', licences.length,
+          licences.length === 0 ? h('p', {class: 'muted'}, 'No Apps and Books licence is assigned to a device.')
+            : tableWrap(listTable({id: 'app-licences'}, [['Serial number'], ['State'], ['Detail'], ['Error', 'num'],
+              ['Updated']], licences.map(licenceRow)), licences.length > 15 ? 'scroll' : null)),
+        isAdmin() ? removeSection(seq, {prefix: 'app', what: 'App', name: id, path: catalog.base, listHref: '#/apps',
+          done: 'removed', force: true, note: 'Devices that got it through a group remove it at the next mdmcron run.'})
+          : null)));
+  }
+
+  // ---- declarations -----------------------------------------------------------------------
+
+  const DECLARATION_EXAMPLE = {Type: 'com.apple.configuration.passcode.settings',
+    Identifier: 'com.example.passcode', Payload: {MinimumLength: 6}};
+
+  function declarationRow(d) {
+    return h('tr', {'data-declaration': d.identifier},
+      h('td', null, h('a', {href: declarationHref(d.identifier)}, d.identifier)),
+      h('td', {class: 'mono small wrap'}, d.type || none()),
+      h('td', {class: 'wrap'}, groupLinks(d.groups)),
+      h('td', null, timeNode(d.updated_at, true)));
+  }
+
+  // Why `text` is not sent as a declaration, in one sentence; null when it is sent.
+  function declarationRefusal(text, source) {
+    if (text.trim() === '') return source ? `The file ${source} is empty.` : 'Choose a declaration file or paste its JSON.';
+    const parsed = parseJsonText(text, source ? `The file ${source}` : 'The declaration');
+    if (parsed.refusal) return parsed.refusal;
+    return isObject(parsed.value) ? null
+      : 'A declaration is a JSON object with Type, Identifier and Payload; nothing was sent.';
+  }
+
+  function declarationAddForm(seq, load) {
+    const file = h('input', {type: 'file', id: 'declaration-file', 'data-test': 'declaration-file',
+      accept: '.json,application/json'});
+    const text = h('textarea', {id: 'declaration-text', 'data-test': 'declaration-text', rows: '8', spellcheck: 'false',
+      autocomplete: 'off', placeholder: JSON.stringify(DECLARATION_EXAMPLE, null, 2)});
+    const submit = h('button', {type: 'submit', class: 'button primary', id: 'declaration-add-submit',
+      'data-test': 'declaration-add-submit'}, 'Upload');
+    const form = h('form', {id: 'declaration-add', 'data-test': 'declaration-add', class: 'card catalog-form',
+      novalidate: true},
+      h('h2', null, 'Add or edit a declaration'),
+      h('div', {class: 'form-row'}, formField('declaration-file', 'Declaration (.json)', file)),
+      formField('declaration-text', 'Or paste its JSON', text),
+      h('div', {class: 'form-actions'}, submit),
+      h('p', {class: 'hint muted'}, 'One declaration of Apple\u2019s declarative management: Type, Identifier and ' +
+        'Payload. One with the Identifier of one already here replaces it.'));
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      const chosen = file.files && file.files[0];
+      let body;
+      try {
+        body = chosen ? await chosen.text() : text.value;
+      } catch (e) {
+        showMessage(`The file ${chosen.name} could not be read.`, 'error');
+        return;
+      }
+      const refusal = declarationRefusal(body, chosen ? chosen.name : null);
+      if (refusal) {
+        showMessage(refusal, 'error');
+        (chosen ? file : text).focus();
+        return;
+      }
+      // Sent as written: the server keeps the JSON it is given.
+      submitChange(seq, submit, () => api('POST', '/declarations', body, {contentType: 'application/json'}),
+        async () => {
+          file.value = '';
+          text.value = '';
+          await load();
+        }, (r) => `Declaration ${r.identifier} ${r.change || 'added'}`);
+    });
+    return form;
+  }
+
+  function renderDeclarations(view, seq) {
+    return renderCatalogList(view, seq, {prefix: 'declaration', what: 'declarations', title: 'Declarations',
+      path: '/declarations',
+      intro: h('p', {class: 'muted intro'}, 'Declarative device management: configurations, assets and activations ' +
+        'the devices of the groups they are assigned to apply by themselves and report on.'),
+      headers: [['Identifier'], ['Type'], ['Groups'], ['Updated']],
+      form: declarationAddForm, row: declarationRow,
+      empty: ['No declarations yet: upload the first one above.', 'No declarations yet.']});
+  }
+
+  const declarationBreadcrumb = () => breadcrumb('#/declarations', 'Declarations');
+
+  // A status report's reasons ([{code, description, details}]): one line each.
+  function reasonsNode(reasons) {
+    const list = arrayOf(reasons);
+    if (list.length === 0) return none();
+    return h('ul', {class: 'plain'}, list.map((r) => h('li', null, isObject(r)
+      ? [r.code || '', r.description ? `: ${r.description}` : ''].join('') || JSON.stringify(r) : String(r))));
+  }
+
+  function activeText(v) {
+    return v === null || v === undefined ? none('not reported') : (v ? 'yes' : 'no');
+  }
+
+  function declarationDeviceRow(d) {
+    const name = d.device_name || d.device_id;
+    return h('tr', {'data-device-id': d.device_id, 'data-enrollment-id': d.enrollment_id},
+      h('td', null, d.device_id ? h('a', {href: deviceHref(d.device_id), class: d.device_name ? null : 'unnamed'}, name)
+        : none()),
+      h('td', {class: 'mono small'}, d.enrollment_id || none()),
+      h('td', {'data-key': 'active'}, activeText(d.active)),
+      h('td', {'data-key': 'valid'}, d.valid === null || d.valid === undefined ? none('not reported') : statusBadge(d.valid)),
+      h('td', {class: 'wrap'}, reasonsNode(d.reasons)),
+      h('td', null, timeNode(d.received_at, true)));
+  }
+
+  async function renderDeclaration(view, seq, identifier, keep) {
+    document.title = 'Declaration \u2013 MDM console';
+    const loaded = await loadItem(view, seq, keep, {pageId: 'declaration-page', crumb: declarationBreadcrumb,
+      path: '/declarations/' + encodeURIComponent(identifier), what: 'declaration', withGroups: true});
+    if (!loaded) return;
+    const d = loaded.item;
+    const id = typeof d.identifier === 'string' ? d.identifier : identifier;
+    document.title = `${id} \u2013 MDM console`;
+    const devices = arrayOf(d.devices).filter(isObject);
+    const catalog = {base: '/declarations/' + encodeURIComponent(id), assigned: arrayOf(d.groups).map(String),
+      reload: () => renderDeclaration($('#view'), seq, id, true)};
+    const facts = [h('span', {class: 'mono', id: 'declaration-type'}, d.type || '')];
+    if (d.updated_at) facts.push(h('span', null, 'changed ', timeNode(d.updated_at, true)));
+    const payload = h('pre', {id: 'declaration-payload', class: 'xml json'});
+    payload.textContent = JSON.stringify(d.payload === undefined ? null : d.payload, null, 2);
+
+    view.replaceChildren(h('div', {id: 'declaration-page', 'data-declaration': id},
+      declarationBreadcrumb(),
+      itemHead('declaration-title', id, facts),
+      isAdmin() ? assignPanel(seq, Object.assign({prefix: 'declaration', groups: loaded.groups}, catalog)) : null,
+      h('div', {class: 'grid catalog-grid'},
+        section('details', 'Declaration', tableWrap(keyValueTable(pick(d, ['identifier', 'type', 'server_token',
+          'created_at', 'updated_at']), null, 1))),
+        assignedSection(seq, catalog, 'In no group: no device gets it.'),
+        section('payload', 'Payload', payload),
+        countSection('devices', 'Devices', devices.length,
+          h('p', {class: 'hint muted'}, 'What each device\u2019s latest status report says of it.'),
+          devices.length === 0 ? h('p', {class: 'muted'}, 'It is deployed to no device yet.')
+            : tableWrap(listTable({id: 'declaration-devices'}, [['Device'], ['Enrollment'], ['Active'], ['Valid'],
+              ['Reasons'], ['Reported']], devices.map(declarationDeviceRow)), devices.length > 15 ? 'scroll' : null)),
+        isAdmin() ? removeSection(seq, {prefix: 'declaration', what: 'Declaration', name: id, path: catalog.base,
+          listHref: '#/declarations', done: 'removed', force: true,
+          note: 'Its devices drop it at their next declarative management sync.'}) : null)));
   }
 
   // ---- audit log --------------------------------------------------------------------------
@@ -1606,6 +2325,479 @@
       load();
     });
     return load();
+  }
+
+  // ---- enrollment -------------------------------------------------------------------------
+
+  const ENROLL_EXPIRIES = [[3600, '1 hour'], [86400, '1 day'], [604800, '7 days'], [2592000, '30 days']];
+  const ENROLL_DEFAULT_EXPIRY = 604800;
+  const SVG_NS = 'http://www.w3.org/2000/svg';
+  const QR_QUIET_ZONE = 4;  // light modules around the code, as scanners expect
+
+  function svgNode(tag, attrs) {
+    const el = document.createElementNS(SVG_NS, tag);
+    for (const [key, value] of Object.entries(attrs)) el.setAttribute(key, String(value));
+    return el;
+  }
+
+  // The QR code of `text` as an SVG made element by element (the library's own SVG and image
+  // output are markup strings): a rect per run of dark modules in a row. null when the library
+  // did not load or the text does not fit in a QR code.
+  function qrSvg(text) {
+    if (typeof window.qrcode !== 'function') return null;
+    const qr = window.qrcode(0, 'M');  // 0: the smallest version that holds the text
+    try {
+      qr.addData(text);
+      qr.make();
+    } catch (e) {
+      return null;
+    }
+    const n = qr.getModuleCount();
+    const size = n + 2 * QR_QUIET_ZONE;
+    // Black on white whatever the page's colours: scanners want it so.
+    const svg = svgNode('svg', {viewBox: `0 0 ${size} ${size}`, class: 'qr', role: 'img', 'aria-label': 'QR code of the link',
+      'shape-rendering': 'crispEdges', 'data-modules': n});
+    svg.append(svgNode('rect', {width: size, height: size, fill: '#ffffff'}));
+    for (let r = 0; r < n; r++) {
+      for (let c = 0; c < n; c++) {
+        if (!qr.isDark(r, c)) continue;
+        let run = 1;
+        while (c + run < n && qr.isDark(r, c + run)) run++;
+        svg.append(svgNode('rect', {x: c + QR_QUIET_ZONE, y: r + QR_QUIET_ZONE, width: run, height: 1, fill: '#000000'}));
+        c += run - 1;
+      }
+    }
+    return svg;
+  }
+
+  // The clipboard needs the user's permission; when it is refused the text is selected instead,
+  // for Ctrl+C.
+  async function copyText(text, node) {
+    try {
+      await navigator.clipboard.writeText(text);
+      showMessage('The link is copied.', 'success');
+    } catch (e) {
+      const range = document.createRange();
+      range.selectNodeContents(node);
+      const selection = window.getSelection();
+      selection.removeAllRanges();
+      selection.addRange(range);
+      showMessage('The link is selected: press Ctrl+C (\u2318C on a Mac) to copy it.', 'info');
+    }
+  }
+
+  // A link the server made: the URL as text, a copy button, its QR code for the device's camera.
+  function linkCard(link) {
+    const url = typeof link.url === 'string' ? link.url : '';
+    const text = h('code', {id: 'enroll-url', 'data-test': 'enroll-url', class: 'link-url'}, url);
+    const copy = h('button', {type: 'button', class: 'button secondary', id: 'enroll-copy', 'data-test': 'enroll-copy'}, 'Copy');
+    copy.addEventListener('click', () => copyText(url, text));
+    const qr = qrSvg(url);
+    return h('section', {class: 'card section enroll-link', id: 'enroll-link', 'data-test': 'enroll-link'},
+      h('h2', null, 'One-time link'),
+      h('div', {class: 'link-row'}, text, copy),
+      h('p', {class: 'muted', id: 'enroll-link-expiry'}, 'It serves the profile once, until ', timeNode(link.expires_at),
+        '. Open it on the device, or scan the code with the device\u2019s camera.'),
+      qr ? h('div', {class: 'qr-wrap', id: 'enroll-qr', 'data-test': 'enroll-qr'}, qr)
+        : h('p', {class: 'muted'}, 'The QR code could not be drawn; the link works as well.'));
+  }
+
+  function renderEnroll(view, seq) {
+    document.title = 'Enrollment \u2013 MDM console';
+    if (!canSendCommands()) {
+      view.replaceChildren(h('div', {id: 'enroll-page'}, pageHead('Enrollment'),
+        h('p', {class: 'muted'}, 'Enrolling devices needs the helpdesk or admin role.')));
+      return;
+    }
+    const name = h('input', {id: 'enroll-name', 'data-test': 'enroll-name', type: 'text', maxlength: '200', autocomplete: 'off'});
+    const serial = h('input', {id: 'enroll-serial', 'data-test': 'enroll-serial', type: 'text', maxlength: '64',
+      autocomplete: 'off', spellcheck: 'false', autocapitalize: 'characters'});
+    const identity = h('select', {id: 'enroll-identity', 'data-test': 'enroll-identity'},
+      h('option', {value: 'scep'}, 'SCEP: the device makes its key'),
+      h('option', {value: 'pkcs12'}, 'PKCS#12: the key comes in the profile'));
+    const expires = h('select', {id: 'enroll-expires', 'data-test': 'enroll-expires'},
+      ENROLL_EXPIRIES.map(([seconds, text]) => h('option', {value: String(seconds), selected: seconds === ENROLL_DEFAULT_EXPIRY}, text)));
+    const linkButton = h('button', {type: 'submit', class: 'button primary', id: 'enroll-link-submit',
+      'data-test': 'enroll-link-submit'}, 'Make a one-time link');
+    const profileButton = h('button', {type: 'button', class: 'button secondary', id: 'enroll-profile-submit',
+      'data-test': 'enroll-profile-submit'}, 'Download profile');
+    const result = h('div', {id: 'enroll-result'});
+    const form = h('form', {id: 'enroll-form', 'data-test': 'enroll-form', class: 'card catalog-form', novalidate: true},
+      h('h2', null, 'Enroll a device'),
+      h('div', {class: 'form-row'},
+        formField('enroll-name', 'Name (optional)', name),
+        formField('enroll-serial', 'Serial number (optional)', serial),
+        formField('enroll-identity', 'Identity', identity),
+        formField('enroll-expires', 'Valid for', expires)),
+      h('p', {class: 'hint muted'}, 'With PKCS#12 the device\u2019s private key is inside the profile: whoever gets the ' +
+        'link or the file gets the key. A serial number ties the enrollment to that device.'),
+      h('div', {class: 'form-actions'}, linkButton, profileButton));
+    const asked = () => ({name: name.value.trim(), serial_number: serial.value.trim(), identity: identity.value,
+      expires_in: Number(expires.value)});
+    form.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      let link = null;
+      submitChange(seq, linkButton, async () => (link = await api('POST', '/enrollment/links', asked())),
+        () => result.replaceChildren(linkCard(link)),
+        () => 'One-time link made');
+    });
+    profileButton.addEventListener('click', () => {
+      submitChange(seq, profileButton, () => download('POST', '/enrollment/profile', asked(), 'enroll.mobileconfig'),
+        () => result.replaceChildren(),
+        () => 'Saved enroll.mobileconfig: open it on the device to enroll');
+    });
+    view.replaceChildren(h('div', {id: 'enroll-page'},
+      pageHead('Enrollment'),
+      h('p', {class: 'muted intro'}, 'A device enrolls by opening a one-time link or by installing a signed profile ' +
+        '(AirDrop, mail, Apple Configurator). Devices from Apple Business or School Manager enroll by themselves.'),
+      form,
+      result));
+    name.focus();
+  }
+
+  // ---- settings ---------------------------------------------------------------------------
+
+  // The row of `name` in GET /settings' expiries as the dashboard shows it, red when near.
+  function settingsExpiry(settings, name, missing) {
+    const row = arrayOf(settings.expiries).find((e) => isObject(e) && e.name === name);
+    return row ? expiryTable([row], `expiry-${name}`) : h('p', {class: 'muted', id: `expiry-${name}`}, missing);
+  }
+
+  function dateText(unixSeconds) {
+    const d = toDate(unixSeconds);
+    return d ? formatDate(d) : 'an unknown date';
+  }
+
+  // A button that saves a file the server makes (a CSR, a certificate) and says what to do next.
+  function downloadButton(seq, test, text, path, filename, message) {
+    const button = h('button', {type: 'button', class: 'button secondary', id: test, 'data-test': test}, text);
+    button.addEventListener('click', () => {
+      submitChange(seq, button, () => download('POST', path, undefined, filename), () => undefined, () => message);
+    });
+    return button;
+  }
+
+  // A certificate or token file sent as it is (PEM, DER, .p7m). o: {id, label, accept, path() ->
+  // the route, onError(e) (before the sentence is shown), reload, message(answer), extra}.
+  function uploadForm(seq, o) {
+    const file = h('input', {type: 'file', id: `${o.id}-file`, 'data-test': `${o.id}-file`, accept: o.accept});
+    const submit = h('button', {type: 'submit', class: 'button primary', id: `${o.id}-upload`, 'data-test': `${o.id}-upload`},
+      'Upload');
+    const form = h('form', {id: `${o.id}-form`, class: 'upload-form', novalidate: true},
+      h('div', {class: 'form-row'}, formField(`${o.id}-file`, o.label, file), h('div', {class: 'field'}, submit)),
+      o.extra);
+    form.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      const chosen = file.files && file.files[0];
+      if (!chosen) {
+        showMessage('Choose the file to upload.', 'error');
+        file.focus();
+        return;
+      }
+      if (chosen.size === 0) {
+        showMessage(`The file ${chosen.name} is empty.`, 'error');
+        return;
+      }
+      submitChange(seq, submit, async () => {
+        try {
+          return await api('POST', o.path(), await readFile(chosen), {contentType: 'application/octet-stream'});
+        } catch (e) {
+          if (o.onError) o.onError(e);
+          throw e;
+        }
+      }, o.reload, o.message);
+    });
+    return form;
+  }
+
+  function actionsRow(...buttons) {
+    return h('div', {class: 'form-actions'}, buttons);
+  }
+
+  function apiUrlSection(seq, settings, reload) {
+    const url = typeof settings.api_url === 'string' ? settings.api_url : '';
+    const input = h('input', {id: 'settings-api-url', 'data-test': 'settings-api-url', type: 'text', inputmode: 'url',
+      autocomplete: 'off', spellcheck: 'false', autocapitalize: 'none', value: url,
+      placeholder: 'https://mdm.example.com/api-mdm.php'});
+    const submit = h('button', {type: 'submit', class: 'button primary', id: 'settings-api-url-submit',
+      'data-test': 'settings-api-url-submit'}, 'Save');
+    const form = h('form', {id: 'settings-api-url-form', novalidate: true},
+      h('div', {class: 'form-row'}, formField('settings-api-url', 'API URL', input), h('div', {class: 'field'}, submit)));
+    form.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      const wanted = input.value.trim();
+      if (wanted === '') {
+        showMessage('Enter the URL devices reach this server at, such as https://mdm.example.com/api-mdm.php.', 'error');
+        input.focus();
+        return;
+      }
+      submitChange(seq, submit, async () => {
+        const r = await api('PUT', '/settings/api-url', {url: wanted});
+        // Only this answer says what is wrong with a URL that was taken: kept for the page.
+        state.apiUrlWarning = typeof r.warning === 'string' ? {url: wanted, text: r.warning} : null;
+        return r;
+      }, reload, (r) => `API URL set to ${r.api_url || wanted}`);
+    });
+    const warning = state.apiUrlWarning && state.apiUrlWarning.url === url ? state.apiUrlWarning.text : null;
+    return section('api-url', 'API URL',
+      h('p', {class: 'hint muted'}, 'The address devices reach this server at; enrollment profiles and links carry it.'),
+      url === '' ? h('p', {class: 'warning', id: 'settings-api-url-missing'}, 'Not set yet: no device can enroll.') : null,
+      warning ? h('p', {class: 'warning', id: 'settings-api-url-warning', 'data-test': 'settings-api-url-warning'}, warning) : null,
+      form);
+  }
+
+  // A 409 about the topic: the certificate is for another topic than the devices enrolled with.
+  function isTopicConflict(e) {
+    return e instanceof ApiError && e.status === 409 && /topic/i.test(e.message);
+  }
+
+  function pushSection(seq, settings, reload) {
+    const push = isObject(settings.push) ? settings.push : null;
+    const allow = h('input', {type: 'checkbox', id: 'settings-push-allow-topic', 'data-test': 'settings-push-allow-topic'});
+    const allowRow = h('div', {class: 'check-row', id: 'settings-push-allow-topic-row', hidden: true}, allow,
+      h('label', {for: 'settings-push-allow-topic'}, 'Allow topic change (every device must enroll again)'));
+    return section('push', 'Push certificate (APNs)',
+      h('p', {class: 'hint muted'}, 'Download the request (it needs the vendor certificate), upload it at ' +
+        'identity.apple.com, download the certificate Apple makes, and upload it here. Renew with the same Apple ID to ' +
+        'keep the topic.'),
+      push && push.topic ? h('p', null, 'Topic ', h('span', {class: 'mono small', id: 'settings-push-topic'}, push.topic))
+        : null,
+      settingsExpiry(settings, 'apns_push', 'No push certificate yet.'),
+      actionsRow(downloadButton(seq, 'settings-push-csr', 'Download request for Apple', '/apns/csr', 'mdm-push-request.txt',
+        'Saved mdm-push-request.txt: upload it at identity.apple.com')),
+      uploadForm(seq, {id: 'settings-push', label: 'Apple\u2019s push certificate (.pem)', accept: '.pem,.cer,.crt,.der',
+        path: () => '/apns/certificate' + (allow.checked ? '?allow_topic_change=1' : ''),
+        onError: (e) => {
+          if (isTopicConflict(e)) allowRow.hidden = false;
+        },
+        reload,
+        message: (r) => `Push certificate stored: topic ${r.topic}, expires ${dateText(r.expires_at)}` +
+          (r.topic_changed ? '. The topic changed: every device must enroll again' : ''),
+        extra: allowRow}));
+  }
+
+  function vendorSection(seq, settings, reload) {
+    return section('vendor', 'Vendor certificate',
+      h('p', {class: 'hint muted'}, 'It signs the push certificate request. Download the CSR, have Apple sign it ' +
+        '(developer.apple.com, an \u201cMDM CSR\u201d certificate) and upload the certificate Apple returns.'),
+      settingsExpiry(settings, 'vendor', 'No vendor certificate yet.'),
+      actionsRow(downloadButton(seq, 'settings-vendor-csr', 'Download CSR', '/vendor/csr', 'vendor.csr',
+        'Saved vendor.csr: have Apple sign it at developer.apple.com')),
+      uploadForm(seq, {id: 'settings-vendor', label: 'The vendor certificate (mdm.cer)', accept: '.cer,.pem,.crt,.der',
+        path: () => '/vendor/certificate', reload,
+        message: (r) => `Vendor certificate stored; it expires ${dateText(r.expires_at)}`}));
+  }
+
+  function abmSection(seq, settings, reload) {
+    const token = isObject(settings.abm_token) ? settings.abm_token : null;
+    return section('abm', 'Apple Business/School Manager',
+      h('p', {class: 'hint muted'}, 'Upload the public key certificate in Apple Business or School Manager (your MDM ' +
+        'server\u2019s page), download the server token (.p7m) there and upload it here.'),
+      token ? h('p', null, 'Consumer key ', h('span', {class: 'mono small', id: 'settings-abm-consumer-key'}, token.consumer_key))
+        : null,
+      settingsExpiry(settings, 'abm_token', 'No server token yet (only Automated Device Enrollment needs one).'),
+      actionsRow(downloadButton(seq, 'settings-abm-cert', 'Download public key certificate', '/abm/token-certificate',
+        'abm-token-certificate.pem', 'Saved abm-token-certificate.pem: upload it in Apple Business or School Manager')),
+      uploadForm(seq, {id: 'settings-abm', label: 'The server token (.p7m)', accept: '.p7m', path: () => '/abm/token', reload,
+        message: (r) => `Server token stored (consumer key ${r.consumer_key}, expires ${dateText(r.expires_at)})` +
+          (r.server_changed ? '. It is another MDM server\u2019s token than before: applesync starts afresh' : '')}));
+  }
+
+  // Why `text` cannot be sent as the activation profile, in one sentence; null when it can.
+  function activationProfileRefusal(text) {
+    let value;
+    try {
+      value = JSON.parse(text);
+    } catch (e) {
+      return `The activation profile is not valid JSON (${e.message}); nothing was sent.`;
+    }
+    return isObject(value) ? null : 'The activation profile must be a JSON object, {"profile_name": \u2026}; nothing was sent.';
+  }
+
+  function activationSection(seq, settings, reload) {
+    const base = typeof settings.api_url === 'string' ? settings.api_url : 'https://HOST/api-mdm.php';
+    const text = h('textarea', {id: 'settings-activation-profile', 'data-test': 'settings-activation-profile', rows: '12',
+      spellcheck: 'false', autocomplete: 'off', 'aria-label': 'Activation profile (JSON)',
+      placeholder: JSON.stringify({profile_name: 'Company devices', url: `${base}/profile`, is_supervised: true,
+        is_mandatory: true}, null, 2)});
+    text.value = settings.activation_profile === null || settings.activation_profile === undefined ? ''
+      : JSON.stringify(settings.activation_profile, null, 2);
+    const submit = h('button', {type: 'submit', class: 'button primary', id: 'settings-activation-submit',
+      'data-test': 'settings-activation-submit'}, 'Save');
+    const form = h('form', {id: 'settings-activation-form', novalidate: true}, text, actionsRow(submit));
+    form.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      const refusal = activationProfileRefusal(text.value);
+      if (refusal) {
+        showMessage(refusal, 'error');
+        text.focus();
+        return;
+      }
+      // Sent as typed: the server checks the keys and keeps the text.
+      submitChange(seq, submit, () => api('PUT', '/settings/activation-profile', text.value, {contentType: 'application/json'}),
+        reload, () => 'Activation profile saved');
+    });
+    return section('activation', 'Activation profile',
+      h('p', {class: 'hint muted'}, 'What devices from Apple Business or School Manager get at activation (JSON, as ' +
+        'Apple\u2019s DEP profile); its url must be ', h('span', {class: 'mono'}, `${base}/profile`), '.'),
+      form);
+  }
+
+  // Two password fields; refusal() says why they cannot be sent yet, or null.
+  function passwordPair(prefix) {
+    const first = h('input', {type: 'password', id: `${prefix}-password`, 'data-test': `${prefix}-password`,
+      autocomplete: 'new-password'});
+    const second = h('input', {type: 'password', id: `${prefix}-password2`, 'data-test': `${prefix}-password2`,
+      autocomplete: 'new-password'});
+    return {
+      fields: [formField(`${prefix}-password`, 'Password', first), formField(`${prefix}-password2`, 'The password again', second)],
+      value: () => first.value,
+      focus: () => first.focus(),
+      refusal: () => {
+        if (first.value === '') return 'Enter the password.';
+        return first.value === second.value ? null : 'The two passwords differ: type the same one twice.';
+      },
+    };
+  }
+
+  function cancelButton(area) {
+    const button = h('button', {type: 'button', class: 'button secondary', 'data-test': 'user-cancel'}, 'Cancel');
+    button.addEventListener('click', () => area.replaceChildren());
+    return button;
+  }
+
+  function openPasswordForm(seq, name, area, reload) {
+    const pw = passwordPair('user-change');
+    const submit = h('button', {type: 'submit', class: 'button primary', id: 'user-password-submit',
+      'data-test': 'user-password-submit'}, 'Change password');
+    const form = h('form', {class: 'card inline-form', id: 'user-password-form', 'data-user': name, novalidate: true},
+      h('h3', null, `New password for ${name}`),
+      h('div', {class: 'form-row'}, pw.fields),
+      h('div', {class: 'form-actions'}, submit, cancelButton(area)));
+    form.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      const refusal = pw.refusal();
+      if (refusal) {
+        showMessage(refusal, 'error');
+        pw.focus();
+        return;
+      }
+      submitChange(seq, submit, () => api('PUT', `/users/${encodeURIComponent(name)}/password`, {password: pw.value()}),
+        reload, () => `Password of ${name} changed`);
+    });
+    area.replaceChildren(form);
+    pw.focus();
+  }
+
+  function openRemoveForm(seq, name, area, reload) {
+    const submit = h('button', {type: 'submit', class: 'button danger', id: 'user-remove-confirm',
+      'data-test': 'user-remove-confirm'}, `Remove ${name}`);
+    const form = h('form', {class: 'card inline-form danger-zone', id: 'user-remove-form', 'data-user': name, novalidate: true},
+      h('h3', null, `Remove ${name}?`),
+      h('p', null, 'The account can no longer log in. The audit log keeps what it did.'),
+      h('div', {class: 'form-actions'}, submit, cancelButton(area)));
+    form.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      submitChange(seq, submit, () => api('DELETE', `/users/${encodeURIComponent(name)}`), reload,
+        () => `User ${name} removed`);
+    });
+    area.replaceChildren(form);
+    submit.focus();
+  }
+
+  // mine: the account logged in here, which has no remove button (the server refuses it too).
+  function userRow(seq, u, mine, area, reload) {
+    const password = h('button', {type: 'button', class: 'button secondary', 'data-test': 'user-password'}, 'New password');
+    password.addEventListener('click', () => openPasswordForm(seq, u.name, area, reload));
+    let remove = null;
+    if (!mine) {
+      remove = h('button', {type: 'button', class: 'button danger-outline', 'data-test': 'user-remove'}, 'Remove');
+      remove.addEventListener('click', () => openRemoveForm(seq, u.name, area, reload));
+    }
+    return h('tr', {'data-user': u.name},
+      h('td', null, u.name, mine ? h('span', {class: 'muted'}, ' (you)') : null),
+      h('td', null, h('span', {class: 'badge', 'data-role': u.role}, String(u.role))),
+      h('td', null, timeNode(u.created_at, true)),
+      h('td', null, timeNode(u.password_changed_at, true)),
+      h('td', {class: 'num'}, String(countOf(u.sessions))),
+      h('td', null, timeNode(u.last_used_at, true)),
+      h('td', null, h('div', {class: 'row-actions'}, password, remove)));
+  }
+
+  function addUserForm(seq, reload) {
+    const name = h('input', {id: 'user-name', 'data-test': 'user-name', type: 'text', autocomplete: 'off',
+      autocapitalize: 'none', spellcheck: 'false', maxlength: '64'});
+    const role = h('select', {id: 'user-role', 'data-test': 'user-role'},
+      ['viewer', 'helpdesk', 'admin'].map((r) => h('option', {value: r}, r)));
+    const pw = passwordPair('user-new');
+    const submit = h('button', {type: 'submit', class: 'button primary', id: 'user-add-submit', 'data-test': 'user-add-submit'},
+      'Add');
+    const form = h('form', {id: 'user-add', 'data-test': 'user-add', class: 'user-add', novalidate: true},
+      h('h3', null, 'Add a user'),
+      h('div', {class: 'form-row'}, formField('user-name', 'Name', name), formField('user-role', 'Role', role), pw.fields,
+        h('div', {class: 'field'}, submit)),
+      h('p', {class: 'hint muted'}, 'A viewer reads; helpdesk also sends commands and enrolls devices; an admin also ' +
+        'changes the catalog, the settings and the users.'));
+    form.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      const wanted = name.value.trim();
+      const refusal = wanted === '' ? 'Enter a name for the user.' : pw.refusal();
+      if (refusal) {
+        showMessage(refusal, 'error');
+        (wanted === '' ? name : pw).focus();
+        return;
+      }
+      submitChange(seq, submit, () => api('POST', '/users', {name: wanted, role: role.value, password: pw.value()}), reload,
+        (r) => `User ${r.created || wanted} added as ${role.value}`);
+    });
+    return form;
+  }
+
+  function usersSection(seq, users, reload) {
+    const list = arrayOf(users).filter((u) => isObject(u) && typeof u.name === 'string');
+    const me = state.session ? state.session.user : null;
+    const area = h('div', {id: 'user-form-area'});
+    const headers = [['Name'], ['Role'], ['Created'], ['Password set'], ['Sessions', 'num'], ['Last used'],
+      [h('span', {class: 'visually-hidden'}, 'Actions')]];
+    return countSection('users', 'Users', list.length,
+      tableWrap(listTable({id: 'user-table', class: 'list users'}, headers,
+        list.map((u) => userRow(seq, u, u.name === me, area, reload)), 'No users.')),
+      area,
+      addUserForm(seq, reload));
+  }
+
+  async function renderSettings(view, seq, keep) {
+    document.title = 'Settings \u2013 MDM console';
+    const page = (...body) => h('div', {id: 'settings-page'}, pageHead('Settings'), body);
+    if (!isAdmin()) {
+      view.replaceChildren(page(h('p', {class: 'muted'}, 'Only an admin sees and changes the settings.')));
+      return;
+    }
+    if (!keep) view.replaceChildren(page(loading()));
+    let settings;
+    let users;
+    try {
+      [settings, users] = await Promise.all([api('GET', '/settings'), api('GET', '/users')]);
+    } catch (e) {
+      if (!current(seq)) return;
+      showError(e);
+      if (!keep) view.replaceChildren(page(h('p', {class: 'muted'}, 'The settings could not be loaded.')));
+      return;
+    }
+    if (!current(seq)) return;
+    // After a change the page is drawn again from the server's answer, as the other pages are.
+    const reload = () => renderSettings($('#view'), seq, true);
+    view.replaceChildren(page(
+      h('div', {class: 'grid settings-grid'},
+        apiUrlSection(seq, settings, reload),
+        // The vendor certificate first: the push certificate's request needs it.
+        vendorSection(seq, settings, reload),
+        pushSection(seq, settings, reload),
+        abmSection(seq, settings, reload),
+        activationSection(seq, settings, reload),
+        usersSection(seq, users, reload),
+        section('audit', 'Audit log', h('p', null, 'Every change made here is in the ',
+          h('a', {href: '#/audit', id: 'settings-audit-link', 'data-test': 'settings-audit-link'}, 'audit log'), '.')))));
   }
 
   // ---- start ------------------------------------------------------------------------------

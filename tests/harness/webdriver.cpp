@@ -4,13 +4,9 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 #include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <chrono>
-#include <filesystem>
-#include <functional>
 #include <initializer_list>
 #include <string_view>
 #include <thread>
@@ -77,42 +73,6 @@ std::string ElementId(const rapidjson::Value& v) {
   return v[kElementKey].GetString();
 }
 
-// Polls `probe` every 50 ms until it answers true or `timeout_ms` pass. An element the page
-// replaced or removed while we looked at it (stale) only means "not yet".
-bool Poll(int timeout_ms, const std::function<bool()>& probe) {
-  auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (true) {
-    try {
-      if (probe()) return true;
-    } catch (const WebDriverError& e) {
-      if (e.code != "stale element reference" && e.code != "no such element") throw;
-    }
-    if (Clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-}
-
-// Whether `pid` (our child) has exited, without reaping it: while it is unreaped its pid, and so
-// its process group id, cannot be reused, and signalling the group stays safe.
-bool Exited(pid_t pid) {
-  siginfo_t info{};
-  return waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) != 0 || info.si_pid != 0;
-}
-
-// The processes whose command line contains `text` (our folder: they are ours).
-std::vector<pid_t> PidsMentioning(const std::string& text) {
-  std::vector<pid_t> pids;
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
-    std::string name = entry.path().filename();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::string cmdline = ReadFile(entry.path() / "cmdline");  // "" for zombies: they are gone
-    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
-    if (cmdline.find(text) != std::string::npos) pids.push_back(static_cast<pid_t>(std::stol(name)));
-  }
-  return pids;
-}
-
 }  // namespace
 
 Browser::Browser() {
@@ -134,8 +94,8 @@ Browser::Browser() {
                      "--port=" + base_.substr(base_.rfind(':') + 1), "--log-path=" + log, "--append-log"},
                     log);
   try {
-    bool ready = Poll(20000, [&] {
-      if (Exited(driver_.pid())) throw std::runtime_error("chromedriver exited");
+    bool ready = PollBrowser(20000, [&] {
+      if (ChildExited(driver_.pid())) throw std::runtime_error("chromedriver exited");
       auto r = http_.Request("GET", base_ + "/status", "");
       if (!r.error.empty() || r.status != 200) return false;  // not listening yet
       rapidjson::Document d;
@@ -214,7 +174,7 @@ void Browser::Shutdown() noexcept {
   // could not be deleted. Stop() reaps chromedriver only after that.
   kill(-pid, SIGTERM);
   auto deadline = Clock::now() + std::chrono::seconds(5);
-  while (!Exited(pid) && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  while (!ChildExited(pid) && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   kill(-pid, SIGKILL);
   driver_.Stop();
   // The crashpad handlers (in sessions of their own) exit once the browser they watch is gone;
@@ -243,49 +203,12 @@ std::string Browser::Find(const std::string& css) {
   return ElementId(d["value"]);
 }
 
-std::optional<std::string> Browser::TryFind(const std::string& css) {
-  auto all = FindAll(css);  // no error reply to tell from real errors when nothing matches
-  if (all.empty()) return std::nullopt;
-  return all.front();
-}
-
 std::vector<std::string> Browser::FindAll(const std::string& css) {
   auto d = Send(http_, "POST", At("/elements"), Object({{"using", "css selector"}, {"value", css}}));
   std::vector<std::string> ids;
   if (d["value"].IsArray())
     for (const auto& e : d["value"].GetArray()) ids.push_back(ElementId(e));
   return ids;
-}
-
-std::string Browser::WaitFor(const std::string& css, int timeout_ms) {
-  std::string found;
-  bool ok = Poll(timeout_ms, [&] {
-    for (const auto& id : FindAll(css))
-      if (Displayed(id)) {
-        found = id;
-        return true;
-      }
-    return false;
-  });
-  if (!ok)
-    throw std::runtime_error("no displayed element matches '" + css + "' after " + std::to_string(timeout_ms) +
-                             " ms on " + Url());
-  return found;
-}
-
-bool Browser::WaitGone(const std::string& css, int timeout_ms) {
-  return Poll(timeout_ms, [&] {
-    for (const auto& id : FindAll(css))
-      if (Displayed(id)) return false;
-    return true;
-  });
-}
-
-bool Browser::WaitForText(const std::string& css, const std::string& text, int timeout_ms) {
-  return Poll(timeout_ms, [&] {
-    auto id = TryFind(css);
-    return id && Text(*id).find(text) != std::string::npos;
-  });
 }
 
 void Browser::Click(const std::string& element) { Send(http_, "POST", At("/element/" + element + "/click"), "{}"); }

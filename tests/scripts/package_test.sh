@@ -144,7 +144,7 @@ check "the nginx files are in /usr/share/mdm/nginx" \
   test -f /usr/share/mdm/nginx/mdm-site.conf -a -f /usr/share/mdm/nginx/mdm-locations.conf \
   -a -f /usr/share/mdm/nginx/mdm-fastcgi.conf
 check "the web console is in /usr/share/mdm/web, where mdm-locations.conf serves it from" \
-  test -f /usr/share/mdm/web/index.html -a -f /usr/share/mdm/web/console.js -a -f /usr/share/mdm/web/console.css \
+  test -f /usr/share/mdm/web/index.html -a -f /usr/share/mdm/web/console.js -a -f /usr/share/mdm/web/console.css -a -f /usr/share/mdm/web/vendor/qrcode-generator/qrcode.js \
   -a -n "$(grep -F 'alias /usr/share/mdm/web/;' /usr/share/mdm/nginx/mdm-locations.conf)"
 check "no nginx site was enabled" test ! -e /etc/nginx/sites-enabled/mdm.conf -a ! -e /etc/nginx/sites-enabled/mdm-site.conf
 if command -v systemd-analyze >/dev/null; then
