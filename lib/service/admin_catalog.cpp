@@ -45,12 +45,6 @@ const char* ChangeName(deploy::Change c) {
 
 std::string IdentifierDetail(const std::string& id) { return "{\"identifier\": " + json::Quote(id) + "}"; }
 
-void AuditNow(pqxx::connection& conn, const AdminCaller& caller, const std::string& action, const std::string& detail) {
-  pqxx::work tx(conn);
-  accounts::Audit(tx, caller.actor, action, {}, detail);
-  tx.commit();
-}
-
 // Device IDs, or serial numbers standing for the device that has each.
 std::vector<std::string> DeviceIds(pqxx::transaction_base& tx, const std::vector<std::string>& given) {
   auto ids = tx.exec_params("SELECT coalesce((SELECT id FROM devices WHERE id = g), "
@@ -82,7 +76,7 @@ http::Response AddFile(const http::Request& req, const AdminRoute& route, pqxx::
   if (!saved.ok()) return StatusError(saved.status());
   const char* change = ChangeName(saved->change);
   if (saved->change != deploy::Change::kUnchanged)
-    AuditNow(conn, caller, std::string("declaration ") + change, IdentifierDetail(saved->identifier));
+    admin::AuditNow(conn, caller.actor, std::string("declaration ") + change, IdentifierDetail(saved->identifier));
   return JsonResponse(200, "{\"identifier\": " + json::Quote(saved->identifier) + ", \"change\": \"" + change +
                                "\", \"server_token\": " + json::Quote(saved->server_token) + "}");
 }
@@ -95,12 +89,12 @@ http::Response AdminApi::ChangeCatalog(const http::Request& req, const AdminRout
   // Without a body.
   if (route.kind == Kind::kRemoveItem) {
     if (Status s = deploy::Remove(conn, CatalogKind(route.item), route.id, route.force); !s.ok()) return StatusError(s);
-    AuditNow(conn, caller, std::string("remove ") + ItemName(route.item), IdentifierDetail(route.id));
+    admin::AuditNow(conn, caller.actor, std::string("remove ") + ItemName(route.item), IdentifierDetail(route.id));
     return JsonResponse(200, "{\"removed\": " + json::Quote(route.id) + "}");
   }
   if (route.kind == Kind::kDeleteGroup) {
     if (Status s = deploy::DeleteGroup(conn, route.id); !s.ok()) return StatusError(s);
-    AuditNow(conn, caller, "delete group", "{\"group\": " + json::Quote(route.id) + "}");
+    admin::AuditNow(conn, caller.actor, "delete group", "{\"group\": " + json::Quote(route.id) + "}");
     return JsonResponse(200, "{\"deleted\": " + json::Quote(route.id) + "}");
   }
   rapidjson::Document doc;
@@ -114,7 +108,7 @@ http::Response AdminApi::ChangeCatalog(const http::Request& req, const AdminRout
     rapidjson::Writer<rapidjson::StringBuffer> w(buf);
     doc.Accept(w);
     std::string written = rule.empty() ? "null" : std::string(buf.GetString(), buf.GetSize());
-    AuditNow(conn, caller, "set group rule", "{\"group\": " + json::Quote(route.id) + ", \"rule\": " + written + "}");
+    admin::AuditNow(conn, caller.actor, "set group rule", "{\"group\": " + json::Quote(route.id) + ", \"rule\": " + written + "}");
     return JsonResponse(200, "{\"rule\": " + written + "}");
   }
   if (route.kind == Kind::kAddApp) {

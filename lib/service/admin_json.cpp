@@ -3,6 +3,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "accounts/audit.h"
 #include "json/json.h"
 
 namespace mdm::service::admin {
@@ -35,6 +36,12 @@ http::Response Download(std::string body, const char* content_type, const char* 
   // Keys and one-time secrets may be inside: no cache keeps them.
   r.headers.emplace_back("Cache-Control", "no-store");
   return r;
+}
+
+void AuditNow(pqxx::connection& conn, const std::string& actor, const std::string& action, const std::string& detail) {
+  pqxx::work tx(conn);
+  accounts::Audit(tx, actor, action, {}, detail);
+  tx.commit();
 }
 
 std::string JsonStrings(const std::vector<std::string>& items) {

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include <pqxx/pqxx>
 #include <rapidjson/document.h>
 
 #include "core/status.h"
@@ -20,6 +21,10 @@ http::Response JsonError(int status, const std::string& message);
 http::Response StatusError(const Status& s);
 // A file for the browser to save: the bytes, their type and the name to save them under.
 http::Response Download(std::string body, const char* content_type, const char* filename);
+
+// One audit row in a transaction of its own, for changes made through a function that commits
+// by itself (the catalog's and certificates' connection forms): right after the change.
+void AuditNow(pqxx::connection& conn, const std::string& actor, const std::string& action, const std::string& detail);
 
 // ["a", "b"]
 std::string JsonStrings(const std::vector<std::string>& items);

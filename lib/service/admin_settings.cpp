@@ -29,12 +29,6 @@ using admin::StatusError;
 using Kind = AdminRoute::Kind;
 using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
 
-void AuditNow(pqxx::connection& conn, const AdminCaller& caller, const std::string& action, const std::string& detail) {
-  pqxx::work tx(conn);
-  accounts::Audit(tx, caller.actor, action, {}, detail);
-  tx.commit();
-}
-
 std::map<std::string, std::string> ReadSettings(pqxx::transaction_base& tx, std::vector<std::string> names) {
   auto rows = tx.exec_params("SELECT name, value FROM settings WHERE name = ANY($1::text[])", store::TextArray(names));
   std::map<std::string, std::string> values;
@@ -205,13 +199,13 @@ http::Response Certificates(const http::Request& req, const AdminRoute& route, p
       if (!cn) return JsonError(400, "the body must be empty or {\"common_name\": text of at most 64 bytes}");
       auto out = vendor ? certs::VendorCsr(conn, *cn) : certs::ApnsCsrSigned(conn, *cn);
       if (!out.ok()) return StatusError(out.status());
-      AuditNow(conn, caller, vendor ? "vendor csr" : "push csr", "");
+      admin::AuditNow(conn, caller.actor, vendor ? "vendor csr" : "push csr", "");
       return admin::Download(std::move(*out), "text/plain", vendor ? "vendor.csr" : "mdm-push-request.txt");
     }
     case Kind::kVendorCert: {
       auto expires = certs::StoreVendorCert(conn, req.body);
       if (!expires.ok()) return StatusError(expires.status());
-      AuditNow(conn, caller, "vendor certificate", "{\"expires_at\": " + std::to_string(*expires) + "}");
+      admin::AuditNow(conn, caller.actor, "vendor certificate", "{\"expires_at\": " + std::to_string(*expires) + "}");
       return JsonResponse(200, "{\"expires_at\": " + std::to_string(*expires) + "}");
     }
     case Kind::kApnsCert: {
@@ -220,7 +214,7 @@ http::Response Certificates(const http::Request& req, const AdminRoute& route, p
       std::string detail = "{\"topic\": " + json::Quote(info->topic) + ", \"expires_at\": " +
                            std::to_string(info->expires_at) + ", \"topic_changed\": " +
                            (info->topic_changed ? "true" : "false") + "}";
-      AuditNow(conn, caller, "push certificate", detail);
+      admin::AuditNow(conn, caller.actor, "push certificate", detail);
       return JsonResponse(200, detail);
     }
     case Kind::kAbmTokenCert: {
@@ -234,7 +228,7 @@ http::Response Certificates(const http::Request& req, const AdminRoute& route, p
       std::string detail = "{\"consumer_key\": " + json::Quote(token->consumer_key) + ", \"expires_at\": " +
                            std::to_string(token->expires_at) + ", \"server_changed\": " +
                            (token->server_changed ? "true" : "false") + "}";
-      AuditNow(conn, caller, "abm token", detail);
+      admin::AuditNow(conn, caller.actor, "abm token", detail);
       return JsonResponse(200, detail);
     }
     default: return JsonError(404, "unknown certificate route");
@@ -247,7 +241,7 @@ http::Response Users(const http::Request& req, const AdminRoute& route, pqxx::co
     if (caller.browser && route.id == caller.actor)
       return JsonError(409, "you cannot remove your own account: another admin can");
     if (Status s = accounts::RemoveUser(conn, route.id); !s.ok()) return StatusError(s);
-    AuditNow(conn, caller, "remove user", "{\"user\": " + json::Quote(route.id) + "}");
+    admin::AuditNow(conn, caller.actor, "remove user", "{\"user\": " + json::Quote(route.id) + "}");
     return JsonResponse(200, "{\"removed\": " + json::Quote(route.id) + "}");
   }
   rapidjson::Document doc;
@@ -257,7 +251,7 @@ http::Response Users(const http::Request& req, const AdminRoute& route, pqxx::co
   if (!password || password->empty()) return JsonError(400, "password must be given as text");
   if (route.kind == Kind::kSetUserPassword) {
     if (Status s = accounts::SetPassword(conn, route.id, *password); !s.ok()) return StatusError(s);
-    AuditNow(conn, caller, "user password", "{\"user\": " + json::Quote(route.id) + "}");
+    admin::AuditNow(conn, caller.actor, "user password", "{\"user\": " + json::Quote(route.id) + "}");
     return JsonResponse(200, "{\"changed\": " + json::Quote(route.id) + "}");
   }
   auto name = admin::StringMember(doc, "name");
@@ -266,7 +260,7 @@ http::Response Users(const http::Request& req, const AdminRoute& route, pqxx::co
   auto role = accounts::ParseRole(*role_name);
   if (!role) return JsonError(400, "role must be admin, helpdesk or viewer");
   if (Status s = accounts::AddUser(conn, *name, *role, *password); !s.ok()) return StatusError(s);
-  AuditNow(conn, caller, "add user", "{\"user\": " + json::Quote(*name) + ", \"role\": " + json::Quote(*role_name) + "}");
+  admin::AuditNow(conn, caller.actor, "add user", "{\"user\": " + json::Quote(*name) + ", \"role\": " + json::Quote(*role_name) + "}");
   return JsonResponse(200, "{\"created\": " + json::Quote(*name) + "}");
 }
 
