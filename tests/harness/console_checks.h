@@ -1,5 +1,5 @@
-// Catch2 checks of mdm-console runs that several integration tests share. Header-only: the
-// harness library itself does not depend on Catch2.
+// Catch2 checks of mdm-console runs and of the web console's pages that several integration tests
+// share. Header-only: the harness library itself does not depend on Catch2.
 #pragma once
 
 #include <catch2/catch.hpp>
@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "console_pages.h"
 #include "stack.h"
 
 namespace mdm::test {
@@ -38,5 +39,8 @@ inline std::string QueueCommand(Stack& stack, const std::vector<std::string>& ar
   FAIL("no CommandUUID in: " << r.output);
   return "";
 }
+
+// No Content-Security-Policy violation since WatchCsp (console_pages.h) began to watch the page.
+inline void CheckNoCspViolation(WebBrowser& b) { CHECK(CspViolations(b) == "[]"); }
 
 }  // namespace mdm::test

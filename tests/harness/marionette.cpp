@@ -3,8 +3,6 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <rapidjson/document.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -14,73 +12,29 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
-#include <initializer_list>
-#include <string_view>
 #include <thread>
 
-#include "crypto/crypto.h"
+#include "wire_json.h"
 
 namespace mdm::test {
 namespace {
 
 constexpr const char* kFirefox = "/usr/bin/firefox-esr";
-// The member under which WebDriver (and Marionette) returns an element reference.
-constexpr const char* kElementKey = "element-6066-11e4-a52e-4f735466cecf";
 // Longer than the session's page load and script timeouts (20 s), so those fail first and say so.
 constexpr int kReplySeconds = 40;
 
 using Clock = std::chrono::steady_clock;
 
-std::string ToJson(const rapidjson::Value& v) {
-  rapidjson::StringBuffer out;
-  rapidjson::Writer<rapidjson::StringBuffer> w(out);
-  v.Accept(w);
-  return out.GetString();
-}
-
-void String(rapidjson::Writer<rapidjson::StringBuffer>& w, std::string_view s) {
-  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
-}
-
-// A JSON object of string members, e.g. {"id": "...", "name": "value"}: most commands' parameters.
-std::string Object(std::initializer_list<std::pair<const char*, std::string_view>> members) {
-  rapidjson::StringBuffer out;
-  rapidjson::Writer<rapidjson::StringBuffer> w(out);
-  w.StartObject();
-  for (const auto& [k, v] : members) {
-    w.Key(k);
-    String(w, v);
-  }
-  w.EndObject();
-  return out.GetString();
-}
+using wire::ElementId;
+using wire::Object;
+using wire::ScriptParams;
+using wire::ToJson;
 
 // Most commands answer {"value": result}.
 const rapidjson::Value& ValueOf(const rapidjson::Value& result) {
   static const rapidjson::Value kNull;
   if (result.IsObject() && result.HasMember("value")) return result["value"];
   return kNull;
-}
-
-std::string ElementId(const rapidjson::Value& v) {
-  if (!v.IsObject() || !v.HasMember(kElementKey) || !v[kElementKey].IsString())
-    throw WebDriverError("bad reply", "not an element reference: " + ToJson(v));
-  return v[kElementKey].GetString();
-}
-
-// WebDriver:ExecuteScript's parameters: `js` as a function body, without arguments. Without a
-// "sandbox", Marionette runs it in a fresh sandbox over the page's window, Xrays waived.
-std::string ScriptParams(const std::string& js) {
-  rapidjson::StringBuffer out;
-  rapidjson::Writer<rapidjson::StringBuffer> w(out);
-  w.StartObject();
-  w.Key("script");
-  String(w, js);
-  w.Key("args");
-  w.StartArray();
-  w.EndArray();
-  w.EndObject();
-  return out.GetString();
 }
 
 // Firefox's preferences for the fresh profile. Marionette applies its recommended ones on top (no
@@ -350,47 +304,21 @@ bool FirefoxBrowser::Displayed(const std::string& element) {
 }
 
 std::string FirefoxBrowser::Script(const std::string& js) {
+  // Without a "sandbox", Marionette runs it in a fresh sandbox over the page's window, Xrays waived.
   return ToJson(ValueOf(conn_->Call("WebDriver:ExecuteScript", ScriptParams(js))));
 }
 
 void FirefoxBrowser::Screenshot(const std::string& png_path) {
   // The viewport, as WebDriver's Take Screenshot (Marionette's default is the whole document).
-  auto d = conn_->Call("WebDriver:TakeScreenshot", R"({"full": false})");
-  const auto& v = ValueOf(d);
-  std::string png;
-  if (!v.IsString() || !mdm::crypto::Base64Decode(v.GetString(), &png))
-    throw WebDriverError("bad reply", "the screenshot is not base64");
-  WriteFile(png_path, png);
+  wire::WriteScreenshot(ValueOf(conn_->Call("WebDriver:TakeScreenshot", R"({"full": false})")), png_path);
 }
 
 std::vector<std::pair<std::string, std::string>> FirefoxBrowser::Cookies() {
-  auto d = conn_->Call("WebDriver:GetCookies");  // a bare array
-  std::vector<std::pair<std::string, std::string>> cookies;
-  if (d.IsArray())
-    for (const auto& c : d.GetArray())
-      if (c.IsObject() && c.HasMember("name") && c["name"].IsString() && c.HasMember("value") && c["value"].IsString())
-        cookies.emplace_back(c["name"].GetString(), c["value"].GetString());
-  return cookies;
+  return wire::CookieValues(conn_->Call("WebDriver:GetCookies"));  // a bare array
 }
 
 std::optional<Cookie> FirefoxBrowser::GetCookie(const std::string& name) {
-  auto d = conn_->Call("WebDriver:GetCookies");
-  if (!d.IsArray()) return std::nullopt;
-  for (const auto& c : d.GetArray()) {
-    if (!c.IsObject()) continue;
-    auto str = [&](const char* k) { return c.HasMember(k) && c[k].IsString() ? std::string(c[k].GetString()) : ""; };
-    if (str("name") != name) continue;
-    Cookie cookie;
-    cookie.name = name;
-    cookie.value = str("value");
-    cookie.domain = str("domain");
-    cookie.path = str("path");
-    cookie.same_site = str("sameSite");
-    cookie.secure = c.HasMember("secure") && c["secure"].IsTrue();
-    cookie.http_only = c.HasMember("httpOnly") && c["httpOnly"].IsTrue();
-    return cookie;
-  }
-  return std::nullopt;
+  return wire::FindCookie(conn_->Call("WebDriver:GetCookies"), name);
 }
 
 std::string FirefoxBrowser::CookiesJson() { return ToJson(conn_->Call("WebDriver:GetCookies")); }

@@ -7,7 +7,9 @@
 #include <filesystem>
 #include <thread>
 
+#include "crypto/crypto.h"
 #include "process.h"
+#include "wire_json.h"
 
 namespace mdm::test {
 
@@ -80,5 +82,86 @@ bool WebBrowser::WaitForText(const std::string& css, const std::string& text, in
     return id && Text(*id).find(text) != std::string::npos;
   });
 }
+
+namespace wire {
+
+std::string ToJson(const rapidjson::Value& v) {
+  rapidjson::StringBuffer out;
+  rapidjson::Writer<rapidjson::StringBuffer> w(out);
+  v.Accept(w);
+  return out.GetString();
+}
+
+void String(rapidjson::Writer<rapidjson::StringBuffer>& w, std::string_view s) {
+  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+}
+
+std::string Object(std::initializer_list<std::pair<const char*, std::string_view>> members) {
+  rapidjson::StringBuffer out;
+  rapidjson::Writer<rapidjson::StringBuffer> w(out);
+  w.StartObject();
+  for (const auto& [k, v] : members) {
+    w.Key(k);
+    String(w, v);
+  }
+  w.EndObject();
+  return out.GetString();
+}
+
+std::string ElementId(const rapidjson::Value& v) {
+  if (!v.IsObject() || !v.HasMember(kElementKey) || !v[kElementKey].IsString())
+    throw WebDriverError("bad reply", "not an element reference: " + ToJson(v));
+  return v[kElementKey].GetString();
+}
+
+std::string ScriptParams(const std::string& js) {
+  rapidjson::StringBuffer out;
+  rapidjson::Writer<rapidjson::StringBuffer> w(out);
+  w.StartObject();
+  w.Key("script");
+  String(w, js);
+  w.Key("args");
+  w.StartArray();
+  w.EndArray();
+  w.EndObject();
+  return out.GetString();
+}
+
+std::vector<std::pair<std::string, std::string>> CookieValues(const rapidjson::Value& cookies) {
+  std::vector<std::pair<std::string, std::string>> values;
+  if (cookies.IsArray())
+    for (const auto& c : cookies.GetArray())
+      if (c.IsObject() && c.HasMember("name") && c["name"].IsString() && c.HasMember("value") && c["value"].IsString())
+        values.emplace_back(c["name"].GetString(), c["value"].GetString());
+  return values;
+}
+
+std::optional<Cookie> FindCookie(const rapidjson::Value& cookies, const std::string& name) {
+  if (!cookies.IsArray()) return std::nullopt;
+  for (const auto& c : cookies.GetArray()) {
+    if (!c.IsObject()) continue;
+    auto str = [&](const char* k) { return c.HasMember(k) && c[k].IsString() ? std::string(c[k].GetString()) : ""; };
+    if (str("name") != name) continue;
+    Cookie cookie;
+    cookie.name = name;
+    cookie.value = str("value");
+    cookie.domain = str("domain");
+    cookie.path = str("path");
+    cookie.same_site = str("sameSite");
+    cookie.secure = c.HasMember("secure") && c["secure"].IsTrue();
+    cookie.http_only = c.HasMember("httpOnly") && c["httpOnly"].IsTrue();
+    return cookie;
+  }
+  return std::nullopt;
+}
+
+void WriteScreenshot(const rapidjson::Value& base64_png, const std::string& png_path) {
+  std::string png;
+  if (!base64_png.IsString() || !mdm::crypto::Base64Decode(base64_png.GetString(), &png))
+    throw WebDriverError("bad reply", "the screenshot is not base64");
+  WriteFile(png_path, png);
+}
+
+}  // namespace wire
 
 }  // namespace mdm::test

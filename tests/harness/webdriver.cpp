@@ -7,45 +7,21 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <initializer_list>
-#include <string_view>
 #include <thread>
 
-#include "crypto/crypto.h"
+#include "wire_json.h"
 
 namespace mdm::test {
 namespace {
 
 constexpr const char* kDriver = "/usr/bin/chromedriver";
 constexpr const char* kChromium = "/usr/bin/chromium";
-// The member under which WebDriver returns an element reference (fixed by the W3C spec).
-constexpr const char* kElementKey = "element-6066-11e4-a52e-4f735466cecf";
 
 using Clock = std::chrono::steady_clock;
-
-std::string ToJson(const rapidjson::Value& v) {
-  rapidjson::StringBuffer out;
-  rapidjson::Writer<rapidjson::StringBuffer> w(out);
-  v.Accept(w);
-  return out.GetString();
-}
-
-void String(rapidjson::Writer<rapidjson::StringBuffer>& w, std::string_view s) {
-  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
-}
-
-// A JSON object of string members, e.g. {"url": "..."}: the body of most commands.
-std::string Object(std::initializer_list<std::pair<const char*, std::string_view>> members) {
-  rapidjson::StringBuffer out;
-  rapidjson::Writer<rapidjson::StringBuffer> w(out);
-  w.StartObject();
-  for (const auto& [k, v] : members) {
-    w.Key(k);
-    String(w, v);
-  }
-  w.EndObject();
-  return out.GetString();
-}
+using wire::ElementId;
+using wire::Object;
+using wire::String;
+using wire::ToJson;
 
 // Sends one command; returns chromedriver's whole reply (the result is its "value"). An error
 // reply (any status >= 400) becomes a WebDriverError carrying the W3C error code.
@@ -65,12 +41,6 @@ rapidjson::Document Send(HttpClient& http, const std::string& method, const std:
     throw WebDriverError(code, method + " " + url + ": HTTP " + std::to_string(r.status) + ": " + code + ": " + message);
   }
   return reply;
-}
-
-std::string ElementId(const rapidjson::Value& v) {
-  if (!v.IsObject() || !v.HasMember(kElementKey) || !v[kElementKey].IsString())
-    throw WebDriverError("bad reply", "not an element reference: " + ToJson(v));
-  return v[kElementKey].GetString();
 }
 
 }  // namespace
@@ -239,55 +209,20 @@ bool Browser::Displayed(const std::string& element) {
 }
 
 std::string Browser::Script(const std::string& js) {
-  rapidjson::StringBuffer out;
-  rapidjson::Writer<rapidjson::StringBuffer> w(out);
-  w.StartObject();
-  w.Key("script");
-  String(w, js);
-  w.Key("args");
-  w.StartArray();
-  w.EndArray();
-  w.EndObject();
-  auto d = Send(http_, "POST", At("/execute/sync"), out.GetString());
+  auto d = Send(http_, "POST", At("/execute/sync"), wire::ScriptParams(js));
   return ToJson(d["value"]);
 }
 
 void Browser::Screenshot(const std::string& png_path) {
-  auto d = Send(http_, "GET", At("/screenshot"));
-  std::string png;
-  if (!d["value"].IsString() || !mdm::crypto::Base64Decode(d["value"].GetString(), &png))
-    throw WebDriverError("bad reply", "the screenshot is not base64");
-  WriteFile(png_path, png);
+  wire::WriteScreenshot(Send(http_, "GET", At("/screenshot"))["value"], png_path);
 }
 
 std::vector<std::pair<std::string, std::string>> Browser::Cookies() {
-  auto d = Send(http_, "GET", At("/cookie"));
-  std::vector<std::pair<std::string, std::string>> cookies;
-  if (d["value"].IsArray())
-    for (const auto& c : d["value"].GetArray())
-      if (c.IsObject() && c.HasMember("name") && c["name"].IsString() && c.HasMember("value") && c["value"].IsString())
-        cookies.emplace_back(c["name"].GetString(), c["value"].GetString());
-  return cookies;
+  return wire::CookieValues(Send(http_, "GET", At("/cookie"))["value"]);
 }
 
 std::optional<Cookie> Browser::GetCookie(const std::string& name) {
-  auto d = Send(http_, "GET", At("/cookie"));
-  if (!d["value"].IsArray()) return std::nullopt;
-  for (const auto& c : d["value"].GetArray()) {
-    if (!c.IsObject()) continue;
-    auto str = [&](const char* k) { return c.HasMember(k) && c[k].IsString() ? std::string(c[k].GetString()) : ""; };
-    if (str("name") != name) continue;
-    Cookie cookie;
-    cookie.name = name;
-    cookie.value = str("value");
-    cookie.domain = str("domain");
-    cookie.path = str("path");
-    cookie.same_site = str("sameSite");
-    cookie.secure = c.HasMember("secure") && c["secure"].IsTrue();
-    cookie.http_only = c.HasMember("httpOnly") && c["httpOnly"].IsTrue();
-    return cookie;
-  }
-  return std::nullopt;
+  return wire::FindCookie(Send(http_, "GET", At("/cookie"))["value"], name);
 }
 
 std::string Browser::CookiesJson() { return ToJson(Send(http_, "GET", At("/cookie"))["value"]); }

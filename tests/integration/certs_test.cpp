@@ -15,23 +15,9 @@ namespace crypto = mdm::crypto;
 
 namespace {
 
-// Our own root and an intermediate standing in for Apple's (WWDR for vendor and push certificates).
-struct StandInApple : mdm::test::TestPki {
-  StandInApple() : TestPki("Stand-in Apple Root", "Stand-in WWDR", /*leaf_is_ca=*/true) {}
-  // A certificate for the CSR's key, as Apple's portals return them.
-  crypto::Cert ForCsr(const std::string& csr_pem, const std::string& cn, const std::string& uid = "", int days = 365) {
-    auto csr = crypto::CsrFromPemOrDer(csr_pem);
-    REQUIRE(csr.ok());
-    crypto::CertRequest r;
-    r.common_name = cn;
-    r.uid = uid;
-    r.days = days;
-    return crypto::IssueForCsr(cert.get(), key.get(), csr->get(), r).value();
-  }
-};
-
-StandInApple& Apple() {
-  static StandInApple a;
+// The stand-in for Apple's PKI (test_pki.h) that signs the vendor and push certificates: one for all cases.
+mdm::test::StandInApple& Apple() {
+  static mdm::test::StandInApple a;
   return a;
 }
 

@@ -48,20 +48,6 @@ HttpResponse As(const Session& s, const std::string& method, const std::string& 
                             {{"Cookie", s.cookie}, {"X-CSRF-Token", s.csrf}, {"Content-Type", "application/json"}});
 }
 
-// Our own root and an intermediate standing in for Apple's portals.
-struct StandInApple : mdm::test::TestPki {
-  StandInApple() : TestPki("Stand-in Apple Root", "Stand-in WWDR", /*leaf_is_ca=*/true) {}
-  std::string ForCsr(const std::string& csr_pem, const std::string& cn, const std::string& uid = "") {
-    auto csr = crypto::CsrFromPemOrDer(csr_pem);
-    REQUIRE(csr.ok());
-    crypto::CertRequest r;
-    r.common_name = cn;
-    r.uid = uid;
-    r.days = 365;
-    return crypto::CertToPem(crypto::IssueForCsr(cert.get(), key.get(), csr->get(), r).value().get());
-  }
-};
-
 }  // namespace
 
 TEST_CASE("console admin API: the least role of each page", "[console]") {
@@ -143,7 +129,7 @@ TEST_CASE("console admin API: settings show no secret, refuse bad values and kee
 }
 
 TEST_CASE("console admin API: vendor and push certificates through CSRs and uploads", "[console]") {
-  StandInApple apple;
+  mdm::test::StandInApple apple;
   HttpResponse csr = Key("POST", "/v1/vendor/csr", R"({"common_name":"Example School"})");
   REQUIRE(csr.status == 200);
   CHECK_THAT(csr.body, Catch::StartsWith("-----BEGIN CERTIFICATE REQUEST-----"));
@@ -152,7 +138,7 @@ TEST_CASE("console admin API: vendor and push certificates through CSRs and uplo
   HttpResponse junk = Key("POST", "/v1/vendor/certificate", "not a certificate", "application/octet-stream");
   CHECK(junk.status == 400);
   CHECK(Q("SELECT count(*) FROM settings WHERE name = 'vendor.cert'") == "0");
-  HttpResponse vendor = Key("POST", "/v1/vendor/certificate", apple.ForCsr(csr.body, "MDM Vendor: Example School"),
+  HttpResponse vendor = Key("POST", "/v1/vendor/certificate", apple.PemForCsr(csr.body, "MDM Vendor: Example School"),
                             "application/octet-stream");
   CHECK(vendor.status == 200);
   CHECK_THAT(vendor.body, Catch::Contains("expires_at"));
@@ -172,12 +158,12 @@ TEST_CASE("console admin API: vendor and push certificates through CSRs and uplo
   // Apple's answer with another topic is refused without the flag; with our topic it is stored.
   std::string cert_before = Q("SELECT value FROM settings WHERE name = 'apns.cert'");
   HttpResponse other = Key("POST", "/v1/apns/certificate",
-                           apple.ForCsr(push_csr_der, "APSP:other", "com.apple.mgmt.External.99999999-0000-0000-0000-000000000000"),
+                           apple.PemForCsr(push_csr_der, "APSP:other", "com.apple.mgmt.External.99999999-0000-0000-0000-000000000000"),
                            "application/octet-stream");
   CHECK(other.status == 409);
   CHECK_THAT(other.body, Catch::Contains("differs from the current"));
   CHECK(Q("SELECT value FROM settings WHERE name = 'apns.cert'") == cert_before);
-  HttpResponse push = Key("POST", "/v1/apns/certificate", apple.ForCsr(push_csr_der, "APSP:ours", Stack::kTopic),
+  HttpResponse push = Key("POST", "/v1/apns/certificate", apple.PemForCsr(push_csr_der, "APSP:ours", Stack::kTopic),
                           "application/octet-stream");
   CHECK(push.status == 200);
   CHECK_THAT(push.body, Catch::Contains(R"("topic_changed": false)"));

@@ -9,20 +9,26 @@
 // server. Screenshots go to $MDM_SCREENSHOT_DIR (else the stack's folder).
 #include <catch2/catch.hpp>
 
-#include <cstdlib>
-#include <filesystem>
 #include <optional>
 #include <string>
 
+#include "console_checks.h"
+#include "console_pages.h"
 #include "plist/property_list.h"
 #include "sim_device.h"
 #include "stack.h"
 #include "webdriver.h"
 
 using mdm::test::Browser;
+using mdm::test::CheckNoCspViolation;
+using mdm::test::ClickOn;
+using mdm::test::ConsoleUrl;
+using mdm::test::File;
+using mdm::test::LogInAs;
 using mdm::test::ParseCommand;
 using mdm::test::ReceivedCommand;
 using mdm::test::SharedStack;
+using mdm::test::Shot;
 using mdm::test::SimDevice;
 namespace plist = mdm::plist;
 
@@ -30,37 +36,9 @@ namespace {
 
 std::string Q(const std::string& sql) { return SharedStack().Query(sql); }
 
-// https://localhost:PORT/console/
-std::string ConsoleUrl() {
-  std::string base = SharedStack().base_url();
-  return base.substr(0, base.rfind("/api-mdm.php")) + "/console/";
-}
-
-std::string Shot(const std::string& name) {
-  const char* dir = std::getenv("MDM_SCREENSHOT_DIR");
-  std::string d = dir && *dir ? dir : SharedStack().root();
-  std::filesystem::create_directories(d);
-  return d + "/" + name;
-}
-
-std::string File(const std::string& name, const std::string& data) {
-  std::string path = SharedStack().root() + "/" + name;
-  mdm::test::WriteFile(path, data);
-  return path;
-}
-
 Browser& TheBrowser() {
   static Browser browser;
   return browser;
-}
-
-// Clicks the first element `css` matches once it is displayed, scrolled to the middle of the
-// window first: the sticky message at the top would take a click at the window's edge. `css`
-// must not hold a single quote.
-void ClickOn(Browser& b, const std::string& css) {
-  std::string element = b.WaitFor(css);
-  b.Script("document.querySelector('" + css + "').scrollIntoView({block: 'center'}); return true");
-  b.Click(element);
 }
 
 // Sets a <select> as a user's choice does (the change event included); returns its value then.
@@ -70,39 +48,18 @@ std::string Choose(Browser& b, const std::string& css, const std::string& value)
                   "'; s.dispatchEvent(new Event('change')); return s.value");
 }
 
-// Logs out whoever is logged in, then logs in as `name`, and starts recording what the page's
-// Content-Security-Policy refuses (the page stays loaded: routes are hashes).
-void LogInAs(Browser& b, const std::string& name, const std::string& password) {
-  b.Go(ConsoleUrl() + "#/dashboard");
-  b.WaitFor("#login-name, [data-test=logout]");
-  if (b.TryFind("[data-test=logout]") && b.Displayed(b.Find("[data-test=logout]"))) ClickOn(b, "[data-test=logout]");
-  b.Type(b.WaitFor("#login-name"), name);
-  b.Type(b.Find("#login-password"), password);
-  ClickOn(b, "#login-submit");
-  b.WaitFor("#dashboard");
-  b.Script(R"(
-    if (!window.cspViolations) {
-      window.cspViolations = [];
-      document.addEventListener('securitypolicyviolation',
-        (e) => window.cspViolations.push(e.violatedDirective + ' ' + e.blockedURI));
-    }
-    return true;)");
-}
-
-void CheckNoCspViolation(Browser& b) { CHECK(b.Script("return window.cspViolations.join('; ')") == "\"\""); }
-
 void LogInAsAdmin(Browser& b) {
   static bool added = false;
   if (!added) SharedStack().AddConsoleUser("cora", "admin", "admin password 34");
   added = true;
-  LogInAs(b, "cora", "admin password 34");
+  LogInAs(b, SharedStack(), "cora", "admin password 34");
 }
 
 // Opens `route` afresh: another route first, as a hash alone would not reload the page's data.
 void Reopen(Browser& b, const std::string& route) {
-  b.Go(ConsoleUrl() + "#/dashboard");
+  b.Go(ConsoleUrl(SharedStack()) + "#/dashboard");
   b.WaitFor("#dashboard");
-  b.Go(ConsoleUrl() + route);
+  b.Go(ConsoleUrl(SharedStack()) + route);
 }
 
 void MakeGroup(const std::string& name, const std::string& parent = "") {
@@ -133,7 +90,7 @@ TEST_CASE("console catalog in Chromium: an admin adds an app, assigns and unassi
   LogInAsAdmin(b);
   MakeGroup("Art room");
 
-  b.Go(ConsoleUrl() + "#/apps");
+  b.Go(ConsoleUrl(SharedStack()) + "#/apps");
   // An App Store ID that is not a number is refused in the page: nothing is sent.
   b.Type(b.WaitFor("#app-identifier"), "org.example.browser.bad");
   b.Type(b.Find("#app-store-id"), "12ab");
@@ -174,7 +131,7 @@ TEST_CASE("console catalog in Chromium: an admin adds an app, assigns and unassi
   CHECK(b.WaitGone("[data-section=groups] li[data-group=\"Art room\"]"));
   CHECK(Q("SELECT count(*) FROM group_apps ga JOIN apps a ON a.id = ga.app_id "
           "WHERE a.identifier = 'org.example.browser.notes'") == "0");
-  b.Screenshot(Shot("console-app.png"));
+  b.Screenshot(Shot(SharedStack(), "console-app.png"));
 
   ClickOn(b, "[data-test=app-remove]");
   ClickOn(b, "[data-test=app-remove-confirm]");
@@ -195,7 +152,7 @@ TEST_CASE("console catalog in Chromium: a declaration file uploaded, assigned, d
   MakeGroup("Science");
   AddMember("Science", d.udid());
 
-  b.Go(ConsoleUrl() + "#/declarations");
+  b.Go(ConsoleUrl(SharedStack()) + "#/declarations");
   // Pasted text that is not JSON is refused in the page.
   b.Type(b.WaitFor("#declaration-text"), "{\"Type\": \"com.apple.configuration.passcode.settings\",");
   ClickOn(b, "[data-test=declaration-add-submit]");
@@ -203,7 +160,7 @@ TEST_CASE("console catalog in Chromium: a declaration file uploaded, assigned, d
   CHECK(Q("SELECT count(*) FROM declarations WHERE identifier LIKE 'org.example.browser.%'") == "0");
   b.Type(b.Find("#declaration-text"), "");
 
-  std::string file = File("passcode.json",
+  std::string file = File(SharedStack(), "passcode.json",
                           R"({"Type": "com.apple.configuration.passcode.settings", )"
                           R"("Identifier": "org.example.browser.passcode", "Payload": {"MinimumLength": 6}})");
   b.Type(b.Find("#declaration-file"), file);
@@ -231,7 +188,7 @@ TEST_CASE("console catalog in Chromium: a declaration file uploaded, assigned, d
   Reopen(b, "#/declarations/org.example.browser.passcode");
   std::string device_row = b.WaitFor("#declaration-devices tr[data-device-id=\"" + d.udid() + "\"]");
   CHECK_THAT(b.Text(device_row), Catch::Contains("Science iPad 3") && Catch::Contains("not reported"));
-  b.Screenshot(Shot("console-declaration.png"));
+  b.Screenshot(Shot(SharedStack(), "console-declaration.png"));
 
   // The group's page links what it carries.
   Reopen(b, "#/groups/Science");
@@ -251,7 +208,7 @@ TEST_CASE("console catalog in Chromium: a group's member removed, its rule edite
   Q("INSERT INTO group_apps (group_id, app_id) SELECT g.id, a.id FROM groups g, apps a "
     "WHERE g.name = 'Music' AND a.identifier = 'org.example.browser.tuner'");
 
-  b.Go(ConsoleUrl() + "#/groups/Music");
+  b.Go(ConsoleUrl(SharedStack()) + "#/groups/Music");
   CHECK(b.WaitForText("#group-title", "Music"));
   // What the group carries links to its page.
   CHECK(b.Attribute(b.WaitFor("[data-section=apps] li[data-app=\"org.example.browser.tuner\"] a"), "href") ==
@@ -271,7 +228,7 @@ TEST_CASE("console catalog in Chromium: a group's member removed, its rule edite
           "FROM groups WHERE name = 'Music'") == "iPad% 17.0 false");
   // The form shows the rule kept; emptied, it clears the rule.
   CHECK(b.Property(b.WaitFor("#group-rule-model"), "value") == "iPad%");
-  b.Screenshot(Shot("console-group.png"));
+  b.Screenshot(Shot(SharedStack(), "console-group.png"));
   b.Type(b.Find("#group-rule-model"), "");
   b.Type(b.Find("#group-rule-os_min"), "");
   ClickOn(b, "[data-test=group-rule-submit]");
@@ -286,12 +243,12 @@ TEST_CASE("console catalog in Chromium: a group's member removed, its rule edite
   CHECK_FALSE(b.TryFind("[data-test=group-remove-force]"));
   CHECK(Q("SELECT count(*) FROM groups WHERE name = 'Music'") == "1");
 
-  b.Go(ConsoleUrl() + "#/groups/Music%20juniors");
+  b.Go(ConsoleUrl(SharedStack()) + "#/groups/Music%20juniors");
   CHECK(b.WaitForText("#group-title", "Music juniors"));
   ClickOn(b, "[data-test=group-remove]");
   ClickOn(b, "[data-test=group-remove-confirm]");
   CHECK(b.WaitForText("#message", "Group Music juniors deleted"));
-  b.Go(ConsoleUrl() + "#/groups/Music");
+  b.Go(ConsoleUrl(SharedStack()) + "#/groups/Music");
   CHECK(b.WaitForText("#group-title", "Music"));
   ClickOn(b, "[data-test=group-remove]");
   ClickOn(b, "[data-test=group-remove-confirm]");
@@ -306,7 +263,7 @@ TEST_CASE("console catalog in Chromium: the other-command form sends typed keys;
   Browser& b = TheBrowser();
   LogInAsAdmin(b);
   SimDevice d = mdm::test::EnrolledDevice(SharedStack());
-  b.Go(ConsoleUrl() + "#/devices/" + d.udid());
+  b.Go(ConsoleUrl(SharedStack()) + "#/devices/" + d.udid());
   ClickOn(b, "[data-test=action-other]");
   // Only what the device channel takes is offered.
   b.WaitFor("#command-type:not([disabled])");
@@ -337,7 +294,7 @@ TEST_CASE("console catalog in Chromium: the other-command form sends typed keys;
   CHECK(Q("SELECT count(*) FROM commands WHERE request_type = 'InstallApplication'") == "0");
   b.Type(b.Find("[data-test=command-key-Options]"), "{\"PurchaseMethod\": 1}");
   b.Script("document.querySelector('#command-form').scrollIntoView({block: 'center'}); return true");
-  b.Screenshot(Shot("console-other-command.png"));
+  b.Screenshot(Shot(SharedStack(), "console-other-command.png"));
   ClickOn(b, "[data-test=command-submit]");
   CHECK(b.WaitForText("#message", "Queued InstallApplication"));
   auto install = NextCommandOf(d, "InstallApplication");
@@ -364,9 +321,9 @@ TEST_CASE("console catalog in Chromium: a viewer has no catalog controls and no 
     "'com.apple.configuration.passcode.settings', '{\"MinimumLength\": 4}', 'token-viewed-1')");
   SimDevice d = mdm::test::EnrolledDevice(SharedStack());
   AddMember("Library", d.udid());
-  LogInAs(b, "vera", "viewer password 56");
+  LogInAs(b, SharedStack(), "vera", "viewer password 56");
 
-  b.Go(ConsoleUrl() + "#/apps");
+  b.Go(ConsoleUrl(SharedStack()) + "#/apps");
   b.WaitFor("#app-table tr[data-app=\"org.example.browser.reader\"]");
   CHECK_FALSE(b.TryFind("#app-add"));
   ClickOn(b, "#app-table tr[data-app=\"org.example.browser.reader\"] a");
@@ -375,22 +332,22 @@ TEST_CASE("console catalog in Chromium: a viewer has no catalog controls and no 
   CHECK_FALSE(b.TryFind("[data-test=unassign]"));
   CHECK_FALSE(b.TryFind("[data-test=app-remove]"));
 
-  b.Go(ConsoleUrl() + "#/declarations");
+  b.Go(ConsoleUrl(SharedStack()) + "#/declarations");
   b.WaitFor("#declaration-table tr[data-declaration=\"org.example.browser.viewed\"]");
   CHECK_FALSE(b.TryFind("#declaration-add"));
-  b.Go(ConsoleUrl() + "#/declarations/org.example.browser.viewed");
+  b.Go(ConsoleUrl(SharedStack()) + "#/declarations/org.example.browser.viewed");
   CHECK(b.WaitForText("#declaration-payload", "MinimumLength"));
   CHECK_FALSE(b.TryFind("#declaration-assign"));
   CHECK_FALSE(b.TryFind("[data-test=declaration-remove]"));
 
-  b.Go(ConsoleUrl() + "#/groups/Library");
+  b.Go(ConsoleUrl(SharedStack()) + "#/groups/Library");
   b.WaitFor("#group-members tr[data-device-id=\"" + d.udid() + "\"]");
   CHECK_FALSE(b.TryFind("[data-test=member-remove]"));
   CHECK_FALSE(b.TryFind("#group-rule-form"));
   CHECK_FALSE(b.TryFind("#group-add-device"));
   CHECK_FALSE(b.TryFind("[data-test=group-remove]"));
 
-  b.Go(ConsoleUrl() + "#/devices/" + d.udid());
+  b.Go(ConsoleUrl(SharedStack()) + "#/devices/" + d.udid());
   b.WaitFor("[data-section=inventory]");
   CHECK_FALSE(b.TryFind("[data-test=action-other]"));
   CHECK_FALSE(b.TryFind("#command-form"));
@@ -400,7 +357,7 @@ TEST_CASE("console catalog in Chromium: a viewer has no catalog controls and no 
     "('DEPBRWSR0001', 'iPad Air', 'IPAD AIR WI-FI 64GB', 'SPACE GRAY', 'iPadOS', 'iPad', 'assigned'), "
     "('DEPBRWSR0002', 'MacBook Air', 'MACBOOK AIR 13', 'SILVER', 'OSX', 'Mac', 'pushed'), "
     "('" + d.serial() + "', 'iPad', 'IPAD 10', 'BLUE', 'iPadOS', 'iPad', 'pushed')");
-  b.Go(ConsoleUrl() + "#/devices");
+  b.Go(ConsoleUrl(SharedStack()) + "#/devices");
   ClickOn(b, "[data-test=devices-tab-abm]");
   std::string row = b.WaitFor("#dep-table tr[data-serial=\"DEPBRWSR0001\"]");
   CHECK_THAT(b.Text(row), Catch::Contains("IPAD AIR WI-FI 64GB"));
@@ -412,7 +369,7 @@ TEST_CASE("console catalog in Chromium: a viewer has no catalog controls and no 
   CHECK(b.WaitGone("#dep-table tr[data-serial=\"DEPBRWSR0001\"]"));
   b.WaitFor("#dep-table tr[data-serial=\"DEPBRWSR0002\"]");
   CHECK(b.WaitForText("#device-count", "1 found"));
-  b.Screenshot(Shot("console-abm-devices.png"));
+  b.Screenshot(Shot(SharedStack(), "console-abm-devices.png"));
   // The other tab is the enrolled list again.
   ClickOn(b, "[data-test=devices-tab-enrolled]");
   b.WaitFor("#device-table tr[data-device-id=\"" + d.udid() + "\"]");

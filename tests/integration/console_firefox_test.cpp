@@ -9,58 +9,31 @@
 
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
-#include <filesystem>
 
+#include "console_checks.h"
+#include "console_pages.h"
 #include "marionette.h"
 #include "sim_device.h"
 #include "stack.h"
 
+using mdm::test::CheckNoCspViolation;
+using mdm::test::ConsoleUrl;
+using mdm::test::CspViolations;
 using mdm::test::FirefoxBrowser;
+using mdm::test::LogIn;
 using mdm::test::ParseCommand;
 using mdm::test::SharedStack;
+using mdm::test::Shot;
 using mdm::test::SimDevice;
-using mdm::test::WebBrowser;
+using mdm::test::WatchCsp;
 
 namespace {
 
 std::string Q(const std::string& sql) { return SharedStack().Query(sql); }
 
-// https://localhost:PORT/console/
-std::string ConsoleUrl() {
-  std::string base = SharedStack().base_url();
-  return base.substr(0, base.rfind("/api-mdm.php")) + "/console/";
-}
-
-std::string Shot(const std::string& name) {
-  const char* dir = std::getenv("MDM_SCREENSHOT_DIR");
-  std::string d = dir && *dir ? dir : SharedStack().root();
-  std::filesystem::create_directories(d);
-  return d + "/" + name;
-}
-
-void LogIn(WebBrowser& b, const std::string& name, const std::string& password) {
-  b.Go(ConsoleUrl() + "#/login");
-  b.Type(b.WaitFor("#login-name"), name);
-  b.Type(b.Find("#login-password"), password);
-  b.Click(b.Find("#login-submit"));
-}
-
 FirefoxBrowser& TheBrowser() {
   static FirefoxBrowser browser;
   return browser;
-}
-
-// What the page's securitypolicyviolation listener (installed by WatchCsp) has seen: "[]" when
-// nothing, "null" when no listener.
-constexpr const char* kCspSeen = "return window.mdmCspViolations || null";
-
-// Listens for CSP violations in the loaded page from now on (hash navigations keep the listener).
-void WatchCsp(WebBrowser& b) {
-  b.Script(
-      "window.mdmCspViolations = []; document.addEventListener('securitypolicyviolation', "
-      "e => window.mdmCspViolations.push(e.violatedDirective + ' ' + e.blockedURI + ' ' + e.sourceFile + ':' + "
-      "e.lineNumber)); return true");
 }
 
 std::string SecondsText(double s) {
@@ -77,11 +50,11 @@ TEST_CASE("console in Firefox: wrong password, login, a device with markup in it
   std::printf("console_firefox_test: Firefox %s started in %s\n", b.version().c_str(),
               SecondsText(b.startup_seconds()).c_str());
   CHECK(b.startup_seconds() < 30);
-  LogIn(b, "fiona", "not her password");
+  LogIn(b, SharedStack(), "fiona", "not her password");
   CHECK(b.WaitForText("#message", "wrong user name or password"));
   CHECK(b.Script("return fetch('/api-mdm.php/v1/session').then(r => r.status)") == "401");
 
-  LogIn(b, "fiona", "helpdesk password 1");
+  LogIn(b, SharedStack(), "fiona", "helpdesk password 1");
   b.WaitFor("#dashboard");
   // The session cookie is sent to the API only (its path) and never readable by the page.
   CHECK(b.Script("return document.cookie").find("mdm_session") == std::string::npos);
@@ -90,7 +63,7 @@ TEST_CASE("console in Firefox: wrong password, login, a device with markup in it
   SimDevice d = mdm::test::EnrolledDevice(SharedStack());
   Q("UPDATE devices SET device_name = '<script>alert(1)</script><b>Pupil</b>' WHERE id = '" + d.udid() + "'");
   std::string row_css = "tr[data-device-id=\"" + d.udid() + "\"]";
-  b.Go(ConsoleUrl() + "#/devices");
+  b.Go(ConsoleUrl(SharedStack()) + "#/devices");
   std::string row = b.WaitFor(row_css);
   CHECK_THAT(b.Text(row), Catch::Contains("<script>alert(1)</script><b>Pupil</b>"));
   // Shown as text: no element was made from it, and no dialog opened (Marionette would refuse
@@ -100,20 +73,20 @@ TEST_CASE("console in Firefox: wrong password, login, a device with markup in it
   // #/devices loaded afresh, as from a bookmark: the document, the script, the API calls, the table.
   b.Go("about:blank");
   auto start = std::chrono::steady_clock::now();
-  b.Go(ConsoleUrl() + "#/devices");
+  b.Go(ConsoleUrl(SharedStack()) + "#/devices");
   b.WaitFor(row_css);
   double load = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::printf("console_firefox_test: #/devices loaded (with the device list shown) in %s\n", SecondsText(load).c_str());
   CHECK(load < 10);
   WatchCsp(b);
-  CHECK(b.Script(kCspSeen) == "[]");
+  CheckNoCspViolation(b);
 }
 
 TEST_CASE("console in Firefox: lock a device and see it answered; no CSP violation; logout", "[browser]") {
   FirefoxBrowser& b = TheBrowser();
   SimDevice d = mdm::test::EnrolledDevice(SharedStack());
   Q("UPDATE devices SET device_name = 'Lab iPad 7' WHERE id = '" + d.udid() + "'");
-  b.Go(ConsoleUrl() + "#/devices/" + d.udid());
+  b.Go(ConsoleUrl(SharedStack()) + "#/devices/" + d.udid());
   CHECK(b.WaitForText("#device-name", "Lab iPad 7"));
   b.Click(b.WaitFor("[data-test=action-lock]"));
   b.Type(b.WaitFor("[data-test=lock-message]"), "Please return to the office");
@@ -125,16 +98,16 @@ TEST_CASE("console in Firefox: lock a device and see it answered; no CSP violati
   CHECK(cmd->request_type == "DeviceLock");
   CHECK(mdm::plist::GetString(cmd->command.get(), "Message") == std::optional<std::string>("Please return to the office"));
   REQUIRE(d.Answer(*cmd).status == 200);
-  b.Go(ConsoleUrl() + "#/devices/" + d.udid() + "?reload");
-  b.Go(ConsoleUrl() + "#/devices/" + d.udid());
+  b.Go(ConsoleUrl(SharedStack()) + "#/devices/" + d.udid() + "?reload");
+  b.Go(ConsoleUrl(SharedStack()) + "#/devices/" + d.udid());
   CHECK(b.WaitForText("[data-section=history]", "Acknowledged"));
-  b.Screenshot(Shot("console-firefox-device.png"));
+  b.Screenshot(Shot(SharedStack(), "console-firefox-device.png"));
   CHECK(Q("SELECT actor FROM audit_log WHERE action = 'command DeviceLock' AND device_id = '" + d.udid() + "'") ==
         "fiona");
 
   // No Content-Security-Policy violation: none the page's listener saw since the last full load,
   // and none in Firefox's console (which has every page load's, before any listener could be).
-  CHECK(b.Script(kCspSeen) == "[]");
+  CheckNoCspViolation(b);
   std::vector<std::string> messages = b.ConsoleMessages();
   std::string all;
   for (const auto& m : messages) all += m + "\n";
@@ -148,7 +121,7 @@ TEST_CASE("console in Firefox: lock a device and see it answered; no CSP violati
   // The checks above can fail: a violation made on purpose (an inline style) is seen by both.
   b.Script("const p = document.createElement('p'); p.setAttribute('style', 'color: red'); "
            "document.body.append(p); return true");
-  CHECK(mdm::test::PollBrowser(5000, [&] { return b.Script(kCspSeen).find("style-src") != std::string::npos; }));
+  CHECK(mdm::test::PollBrowser(5000, [&] { return CspViolations(b).find("style-src") != std::string::npos; }));
   bool logged = false;
   for (const auto& m : b.ConsoleMessages()) logged |= m.find(" CSP") != std::string::npos;
   CHECK(logged);
@@ -163,7 +136,7 @@ TEST_CASE("console in Firefox: lock a device and see it answered; no CSP violati
 TEST_CASE("console in Firefox: every page of an admin renders without a script error", "[browser]") {
   SharedStack().AddConsoleUser("fred", "admin", "admin password 12");
   FirefoxBrowser& b = TheBrowser();
-  LogIn(b, "fred", "admin password 12");
+  LogIn(b, SharedStack(), "fred", "admin password 12");
   b.WaitFor("#dashboard");
   for (const char* route : {"dashboard", "devices", "groups", "profiles", "enroll", "audit", "settings"}) {
     INFO("#/" << route);

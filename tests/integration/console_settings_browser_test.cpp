@@ -6,10 +6,10 @@
 // URL.createObjectURL) rather than on disk.
 #include <catch2/catch.hpp>
 
-#include <cstdlib>
-#include <filesystem>
 #include <string>
 
+#include "console_checks.h"
+#include "console_pages.h"
 #include "crypto/crypto.h"
 #include "crypto/signed_data.h"
 #include "plist/property_list.h"
@@ -19,7 +19,13 @@
 #include "webdriver.h"
 
 using mdm::test::Browser;
+using mdm::test::CheckNoCspViolation;
+using mdm::test::ClickOn;
+using mdm::test::ConsoleUrl;
+using mdm::test::File;
+using mdm::test::LogInAs;
 using mdm::test::SharedStack;
+using mdm::test::Shot;
 using mdm::test::Stack;
 namespace crypto = mdm::crypto;
 namespace plist = mdm::plist;
@@ -31,61 +37,10 @@ std::string Q(const std::string& sql) { return SharedStack().Query(sql); }
 
 std::string Setting(const char* name) { return Q(std::string("SELECT value FROM settings WHERE name = '") + name + "'"); }
 
-// https://localhost:PORT/console/
-std::string ConsoleUrl() {
-  std::string base = SharedStack().base_url();
-  return base.substr(0, base.rfind("/api-mdm.php")) + "/console/";
-}
-
-std::string Shot(const std::string& name) {
-  const char* dir = std::getenv("MDM_SCREENSHOT_DIR");
-  std::string d = dir && *dir ? dir : SharedStack().root();
-  std::filesystem::create_directories(d);
-  return d + "/" + name;
-}
-
-std::string File(const std::string& name, const std::string& data) {
-  std::string path = SharedStack().root() + "/" + name;
-  mdm::test::WriteFile(path, data);
-  return path;
-}
-
 Browser& TheBrowser() {
   static Browser browser;
   return browser;
 }
-
-// Clicks the first element `css` matches once it is displayed, scrolled to the middle of the
-// window first: the sticky message at the top would take a click at the window's edge.
-void ClickOn(Browser& b, const std::string& css) {
-  std::string element = b.WaitFor(css);
-  b.Script("document.querySelector('" + css + "').scrollIntoView({block: 'center'}); return true");
-  b.Click(element);
-}
-
-// Logs out whoever is logged in, then logs in as `name`.
-void LogInAs(Browser& b, const std::string& name, const std::string& password) {
-  b.Go(ConsoleUrl() + "#/dashboard");
-  b.WaitFor("#login-name, [data-test=logout]");
-  if (b.TryFind("[data-test=logout]") && b.Displayed(b.Find("[data-test=logout]"))) {
-    ClickOn(b, "[data-test=logout]");
-  }
-  b.Type(b.WaitFor("#login-name"), name);
-  b.Type(b.Find("#login-password"), password);
-  ClickOn(b, "#login-submit");
-  b.WaitFor("#dashboard");
-  // What the page's Content-Security-Policy refused from now on (the page stays loaded: routes
-  // are hashes): nothing, at the end of each test.
-  b.Script(R"(
-    if (!window.cspViolations) {
-      window.cspViolations = [];
-      document.addEventListener('securitypolicyviolation',
-        (e) => window.cspViolations.push(e.violatedDirective + ' ' + e.blockedURI));
-    }
-    return true;)");
-}
-
-void CheckNoCspViolation(Browser& b) { CHECK(b.Script("return window.cspViolations.join('; ')") == "\"\""); }
 
 // From now on the files the page saves are kept in window.savedFiles ({name, blob}) instead of
 // going to the browser's downloads.
@@ -156,21 +111,6 @@ std::string SignedContent(const std::string& signed_profile) {
   return v->content;
 }
 
-// Our own root and an intermediate standing in for Apple's, as in certs_test.cpp.
-struct StandInApple : mdm::test::TestPki {
-  StandInApple() : TestPki("Stand-in Apple Root", "Stand-in WWDR", /*leaf_is_ca=*/true) {}
-  crypto::Cert ForCsr(const std::string& csr_pem_or_der, const std::string& cn, const std::string& uid = "",
-                      int days = 365) {
-    auto csr = crypto::CsrFromPemOrDer(csr_pem_or_der);
-    REQUIRE(csr.ok());
-    crypto::CertRequest r;
-    r.common_name = cn;
-    r.uid = uid;
-    r.days = days;
-    return crypto::IssueForCsr(cert.get(), key.get(), csr->get(), r).value();
-  }
-};
-
 // The API URL devices would use: the stack's own, so that links made by the page can be fetched.
 void UseStackApiUrl() {
   if (Setting(setting::kApiUrl) == SharedStack().base_url()) return;
@@ -201,7 +141,7 @@ TEST_CASE("console enrollment in Chromium: a one-time link with its QR code serv
   AddAdmin();
   UseStackApiUrl();
   Browser& b = TheBrowser();
-  LogInAs(b, "adele", kAdminPassword);
+  LogInAs(b, SharedStack(), "adele", kAdminPassword);
   ClickOn(b, "[data-test=nav-enroll]");
   b.Type(b.WaitFor("#enroll-name"), "Front desk iPad");
   b.Type(b.Find("#enroll-serial"), "F9FXK0ABCDEF");
@@ -228,7 +168,7 @@ TEST_CASE("console enrollment in Chromium: a one-time link with its QR code serv
   // Copied, or selected for Ctrl+C where the clipboard is refused (headless Chromium may refuse it).
   ClickOn(b, "[data-test=enroll-copy]");
   CHECK(b.WaitForText("#message", "The link is"));
-  b.Screenshot(Shot("console-enroll.png"));
+  b.Screenshot(Shot(SharedStack(), "console-enroll.png"));
   CHECK(Q("SELECT detail->>'name' FROM audit_log WHERE action = 'enrollment link' AND actor = 'adele'") ==
         "Front desk iPad");
 
@@ -267,13 +207,13 @@ TEST_CASE("console enrollment in Chromium: a helpdesk enrolls but has no setting
   SharedStack().AddConsoleUser("vera", "viewer", "viewer password 12");
   UseStackApiUrl();
   Browser& b = TheBrowser();
-  LogInAs(b, "hugo", "helpdesk password 1");
+  LogInAs(b, SharedStack(), "hugo", "helpdesk password 1");
   CHECK(b.Displayed(b.Find("[data-test=nav-enroll]")));
   CHECK_FALSE(b.Displayed(b.Find("[data-test=nav-settings]")));
   CHECK_FALSE(b.Displayed(b.Find("[data-test=nav-audit]")));
   CHECK(b.Script("return fetch('/api-mdm.php/v1/settings').then(r => r.status)") == "403");
   CHECK(b.Script("return fetch('/api-mdm.php/v1/users').then(r => r.status)") == "403");
-  b.Go(ConsoleUrl() + "#/settings");
+  b.Go(ConsoleUrl(SharedStack()) + "#/settings");
   CHECK(b.WaitForText("#settings-page", "Only an admin"));
   CHECK_FALSE(b.TryFind("#settings-api-url"));
 
@@ -283,10 +223,10 @@ TEST_CASE("console enrollment in Chromium: a helpdesk enrolls but has no setting
   CHECK(b.Text(b.WaitFor("[data-test=enroll-url]")).rfind(SharedStack().base_url() + "/enroll/", 0) == 0);
   CHECK(Q("SELECT count(*) FROM audit_log WHERE action = 'enrollment link' AND actor = 'hugo'") == "1");
 
-  LogInAs(b, "vera", "viewer password 12");
+  LogInAs(b, SharedStack(), "vera", "viewer password 12");
   CHECK_FALSE(b.Displayed(b.Find("[data-test=nav-enroll]")));
   CHECK_FALSE(b.Displayed(b.Find("[data-test=nav-settings]")));
-  b.Go(ConsoleUrl() + "#/enroll");
+  b.Go(ConsoleUrl(SharedStack()) + "#/enroll");
   CHECK(b.WaitForText("#enroll-page", "helpdesk or admin"));
   CHECK_FALSE(b.TryFind("[data-test=enroll-link-submit]"));
   CheckNoCspViolation(b);
@@ -297,7 +237,7 @@ TEST_CASE("console settings in Chromium: API URL, activation profile, vendor and
   UseStackApiUrl();
   const std::string api = SharedStack().base_url();
   Browser& b = TheBrowser();
-  LogInAs(b, "adele", kAdminPassword);
+  LogInAs(b, SharedStack(), "adele", kAdminPassword);
   ClickOn(b, "[data-test=nav-settings]");
 
   // API URL: a wrong one is refused with the server's sentence and changes nothing.
@@ -337,7 +277,8 @@ TEST_CASE("console settings in Chromium: API URL, activation profile, vendor and
              Catch::Contains("\"profile_name\": \"Lab\",\n"));
 
   // Vendor certificate: the CSR the page saves, signed by the stand-in Apple, uploaded back.
-  StandInApple apple;
+  // As certs_test.cpp does.
+  mdm::test::StandInApple apple;
   CatchDownloads(b);
   ClickOn(b, "[data-test=settings-vendor-csr]");
   CHECK(b.WaitForText("#message", "Saved vendor.csr"));
@@ -348,7 +289,7 @@ TEST_CASE("console settings in Chromium: API URL, activation profile, vendor and
   ClickOn(b, "[data-test=settings-push-csr]");
   CHECK(b.WaitForText("#message", "no vendor certificate"));
   std::string vendor_file =
-      File("mdm.cer", crypto::CertToDer(apple.ForCsr(vendor_csr.bytes, "MDM Vendor: Browser Test").get()));
+      File(SharedStack(), "mdm.cer", crypto::CertToDer(apple.ForCsr(vendor_csr.bytes, "MDM Vendor: Browser Test").get()));
   b.Type(b.Find("#settings-vendor-file"), vendor_file);
   ClickOn(b, "[data-test=settings-vendor-upload]");
   CHECK(b.WaitForText("#message", "Vendor certificate stored"));
@@ -378,7 +319,7 @@ TEST_CASE("console settings in Chromium: API URL, activation profile, vendor and
   req.common_name = "APSP:other-key";
   req.uid = Stack::kTopic;
   auto wrong_key = crypto::Issue(apple.cert.get(), apple.key.get(), other_key.get(), req).value();
-  b.Type(b.Find("#settings-push-file"), File("wrong-key.pem", crypto::CertToPem(wrong_key.get())));
+  b.Type(b.Find("#settings-push-file"), File(SharedStack(), "wrong-key.pem", crypto::CertToPem(wrong_key.get())));
   ClickOn(b, "[data-test=settings-push-upload]");
   CHECK(b.WaitForText("#message", "not for this server's push key"));
   CHECK(Setting(setting::kPushCert).empty());
@@ -386,7 +327,7 @@ TEST_CASE("console settings in Chromium: API URL, activation profile, vendor and
 
   // Another topic: refused until the admin allows the change in the page.
   const std::string new_topic = "com.apple.mgmt.External.99999999-8888-7777-6666-555555555555";
-  std::string other_topic = File("other-topic.pem", crypto::CertToPem(apple.ForCsr(push_csr, "APSP:new", new_topic).get()));
+  std::string other_topic = File(SharedStack(), "other-topic.pem", crypto::CertToPem(apple.ForCsr(push_csr, "APSP:new", new_topic).get()));
   b.Type(b.Find("#settings-push-file"), other_topic);
   ClickOn(b, "[data-test=settings-push-upload]");
   CHECK(b.WaitForText("#message", "differs from the current"));
@@ -399,7 +340,7 @@ TEST_CASE("console settings in Chromium: API URL, activation profile, vendor and
   CHECK(b.WaitForText("#settings-push-topic", new_topic));
 
   // Back to the harness's topic, with a certificate that expires in 20 days: shown in red.
-  std::string same = File("push.der", crypto::CertToDer(apple.ForCsr(push_csr, "APSP:same", Stack::kTopic, 20).get()));
+  std::string same = File(SharedStack(), "push.der", crypto::CertToDer(apple.ForCsr(push_csr, "APSP:same", Stack::kTopic, 20).get()));
   b.Type(b.WaitFor("#settings-push-file"), same);
   ClickOn(b, "[data-test=settings-push-upload]");
   CHECK(b.WaitForText("#message", "differs from the current"));
@@ -421,15 +362,15 @@ TEST_CASE("console settings in Chromium: API URL, activation profile, vendor and
   CHECK(token_cert.name == "abm-token-certificate.pem");
   CHECK_THAT(token_cert.bytes, Catch::StartsWith("-----BEGIN CERTIFICATE-----"));
   b.Script("window.scrollTo(0, 0); return true");
-  b.Screenshot(Shot("console-settings.png"));
+  b.Screenshot(Shot(SharedStack(), "console-settings.png"));
   CheckNoCspViolation(b);
 }
 
 TEST_CASE("console settings in Chromium: an admin adds a viewer, changes its password, removes it", "[browser]") {
   AddAdmin();
   Browser& b = TheBrowser();
-  LogInAs(b, "adele", kAdminPassword);
-  b.Go(ConsoleUrl() + "#/settings");
+  LogInAs(b, SharedStack(), "adele", kAdminPassword);
+  b.Go(ConsoleUrl(SharedStack()) + "#/settings");
   // My own account has no remove button; the change-password one is there.
   std::string me = b.WaitFor("#user-table tr[data-user=adele]");
   CHECK_THAT(b.Text(me), Catch::Contains("(you)"));

@@ -4,36 +4,25 @@
 // and the browser console that only FirefoxBrowser reads.
 #include <catch2/catch.hpp>
 
+#include "browser_checks.h"
 #include "marionette.h"
 #include "process.h"
 
+using mdm::test::CheckScreenshotAndNoCookies;
+using mdm::test::CheckSelfTestPage;
 using mdm::test::FirefoxBrowser;
-using mdm::test::ReadFile;
 using mdm::test::Run;
 using mdm::test::TempDir;
 using mdm::test::WebBrowser;
 using mdm::test::WebDriverError;
-using mdm::test::WriteFile;
+using mdm::test::WriteSelfTestPage;
 
 TEST_CASE("headless Firefox is driven over Marionette", "[marionette]") {
   TempDir site;
   // A policy that refuses inline style: the hidden paragraph's style attribute is a violation.
-  WriteFile(site.path() + "/index.html", R"(<!doctype html>
-<html><head><meta charset="utf-8"><title>marionette self-test</title>
-<meta http-equiv="Content-Security-Policy" content="default-src 'self'">
-<script src="app.js" defer></script></head>
-<body>
-<form id="form"><input id="name" name="name" placeholder="Name"><button id="show" type="button">Show</button></form>
-<p id="out"></p>
-<p id="hidden" hidden style="color: red">not shown</p>
-</body></html>
-)");
-  WriteFile(site.path() + "/app.js", R"(
-document.getElementById('show').addEventListener('click', () => {
-  document.getElementById('out').textContent = document.getElementById('name').value;
-});
-)");
-  std::string url = "file://" + site.path() + "/index.html";
+  std::string url = WriteSelfTestPage(site.path(), "marionette self-test",
+                                      R"(<meta http-equiv="Content-Security-Policy" content="default-src 'self'">)",
+                                      R"( style="color: red")");
   std::string browser_dir, parent;
   {
     FirefoxBrowser firefox;
@@ -49,28 +38,8 @@ document.getElementById('show').addEventListener('click', () => {
     CHECK(b.Script("return Promise.resolve(6 * 7)") == "42");  // promises are awaited
     CHECK(b.Script("return window.innerWidth") == "1280");
 
-    auto input = b.WaitFor("#name");
-    CHECK(b.Attribute(input, "placeholder") == "Name");
-    CHECK(b.Attribute(input, "no-such-attribute").empty());
-    b.Type(input, "first");
-    b.Type(input, "<b>x</b>");  // replaces, not appends
-    CHECK(b.Property(input, "value") == "<b>x</b>");
-    CHECK(b.Property(input, "maxLength") == "-1");  // not a string: JSON text
-    b.Click(b.Find("#show"));
-    REQUIRE(b.WaitForText("#out", "<b>x</b>"));
-    CHECK(b.Text(b.Find("#out")) == "<b>x</b>");
-    CHECK(b.FindAll("#out b").empty());
-    CHECK(b.Script("return document.getElementById('out').childElementCount") == "0");
-    CHECK_FALSE(b.WaitForText("#out", "never there", 200));
-
-    CHECK(b.FindAll("p").size() == 2);
-    CHECK_FALSE(b.TryFind("#nope"));
-    try {
-      b.Find("#nope");
-      FAIL("Find of an absent element did not throw");
-    } catch (const WebDriverError& e) {
-      CHECK(e.code == "no such element");
-    }
+    CheckSelfTestPage(b);
+    CHECK(b.Property(b.Find("#name"), "maxLength") == "-1");  // not a string: JSON text
     try {
       b.Script("throw new Error('boom')");
       FAIL("a failing script did not throw");
@@ -78,11 +47,6 @@ document.getElementById('show').addEventListener('click', () => {
       CHECK(e.code == "javascript error");
       CHECK_THAT(e.what(), Catch::Contains("boom"));
     }
-    auto hidden = b.Find("#hidden");
-    CHECK_FALSE(b.Displayed(hidden));
-    CHECK(b.WaitGone("#hidden", 1000));
-    CHECK_FALSE(b.WaitGone("#out", 200));
-    CHECK_THROWS_AS(b.WaitFor("#hidden", 200), std::runtime_error);
     // An element the page removed is stale, and Wait* take that for "not yet".
     auto out = b.Find("#out");
     b.Script("document.getElementById('out').remove(); return null");
@@ -93,16 +57,7 @@ document.getElementById('show').addEventListener('click', () => {
       CHECK(e.code == "stale element reference");
     }
 
-    std::string png = site.path() + "/page.png";
-    b.Screenshot(png);
-    std::string bytes = ReadFile(png);
-    REQUIRE(bytes.size() > 8);
-    CHECK(bytes.substr(0, 8) == std::string("\x89PNG\r\n\x1a\n", 8));
-
-    b.DeleteCookies();
-    CHECK(b.Cookies().empty());
-    CHECK(b.CookiesJson() == "[]");
-    CHECK_FALSE(b.GetCookie("session"));
+    CheckScreenshotAndNoCookies(b, site.path() + "/page.png");
 
     // The browser console has the page's CSP violation, which no script of ours could have seen.
     auto messages = firefox.ConsoleMessages();
